@@ -1,0 +1,46 @@
+"""Installation script for skdeepcluster."""
+
+import re
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+HERE = Path(__file__).parent
+VERSION = re.search(
+    r'^__version__ = "([^"]+)"',
+    (HERE / "skdeepcluster" / "__init__.py").read_text(),
+    re.MULTILINE,
+).group(1)
+
+EXTRAS = {
+    "progress": ["tqdm>=4.60"],
+    "plot": ["matplotlib>=3.6"],
+    "images": ["Pillow>=9.0"],
+}
+EXTRAS["test"] = ["pytest>=7.0", "ruff>=0.5", *EXTRAS["progress"]]
+EXTRAS["all"] = sorted({req for reqs in EXTRAS.values() for req in reqs})
+
+setup(
+    name="skdeepcluster",
+    version=VERSION,
+    description="scikit-learn compatible deep clustering estimators backed by PyTorch",
+    long_description=(HERE / "README.md").read_text(),
+    long_description_content_type="text/markdown",
+    license="BSD-3-Clause",
+    packages=find_packages(include=["skdeepcluster", "skdeepcluster.*"]),
+    python_requires=">=3.10",
+    install_requires=[
+        "numpy>=1.23",
+        "scipy>=1.9",
+        "scikit-learn>=1.6",
+        "joblib>=1.2",
+        "torch>=2.1",
+    ],
+    extras_require=EXTRAS,
+    classifiers=[
+        "Programming Language :: Python :: 3",
+        "Intended Audience :: Science/Research",
+        "Topic :: Scientific/Engineering :: Artificial Intelligence",
+        "License :: OSI Approved :: BSD License",
+    ],
+)

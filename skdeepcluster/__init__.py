@@ -1,0 +1,16 @@
+"""skdeepcluster: scikit-learn compatible deep clustering estimators on PyTorch."""
+
+from . import metrics
+from ._autoencoder_kmeans import AutoEncoderKMeans
+from ._base import BaseDeepClusterer
+from ._utils import DeviceWarning
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "AutoEncoderKMeans",
+    "BaseDeepClusterer",
+    "DeviceWarning",
+    "__version__",
+    "metrics",
+]

@@ -1,0 +1,175 @@
+"""AutoEncoderKMeans: pretrain an autoencoder, then k-means on its embedding."""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.cluster import KMeans
+
+from ._base import _SEED_BOUND, BaseDeepClusterer, FitState
+from ._utils import Interval
+from .nn import squared_distances
+
+
+class AutoEncoderKMeans(BaseDeepClusterer):
+    """Autoencoder embedding followed by k-means.
+
+    The classic deep clustering baseline: an autoencoder is trained to
+    reconstruct the data, then :class:`~sklearn.cluster.KMeans` (``n_init``
+    seeded restarts) clusters the embedding. New rows are encoded and given the
+    nearest centre. With ``image_shape`` set, a DCEC-style convolutional
+    autoencoder replaces the dense one; ``X`` stays 2-D (one flattened image
+    per row).
+
+    Parameters
+    ----------
+    n_clusters : int, default=8
+        Number of clusters.
+    hidden_layer_sizes : tuple of int, default=(500, 500, 2000)
+        Widths of the dense encoder's hidden layers; the decoder mirrors them.
+        Ignored when ``image_shape`` is set.
+    latent_dim : int, default=10
+        Size of the embedding returned by :meth:`transform`.
+    image_shape : tuple of int, default=None
+        ``(channels, height, width)`` of one image. When set, rows of ``X`` are
+        flattened images and a convolutional autoencoder is used.
+    conv_channels : tuple of int, default=(32, 64, 128)
+        Channels of the convolutional encoder's stride-2 layers; used only with
+        ``image_shape``.
+    n_init : int, default=20
+        Number of k-means restarts on the embedding (best inertia kept).
+    alpha : float, default=1.0
+        Degrees of freedom of the Student's t kernel used by
+        :meth:`predict_proba`.
+    batch_size : int, default=256
+        Rows per mini-batch for training and per chunk for inference.
+    pretrain_epochs : int, default=200
+        Passes over the data to train the autoencoder.
+    learning_rate : float, default=1e-3
+        Step size of the optimizer.
+    optimizer : {"adam", "sgd"}, default="adam"
+        "sgd" uses momentum 0.9.
+    device : str or torch.device, default="auto"
+        "auto" (CUDA, then MPS, then CPU), "cpu", "cuda", "cuda:<index>", "mps"
+        or a :class:`torch.device`.
+    random_state : int, RandomState instance or None, default=None
+        Seeds network initialisation, batch order and k-means. The same integer
+        gives the same labels on the CPU.
+    verbose : int, default=0
+        0 silent, 1 a progress bar per phase (needs tqdm), 2 a line per epoch.
+
+    Attributes
+    ----------
+    labels_ : ndarray of shape (n_samples,)
+        Cluster of each training row; equal to ``predict(X)``.
+    cluster_centers_ : ndarray of shape (n_clusters, latent_dim)
+        Centres in the embedding space.
+    module_ : torch.nn.Module
+        The trained :class:`~skdeepcluster.nn.ClusteringAutoencoder`.
+    history_ : list of dict
+        One ``{"phase", "epoch", "loss", "n_iterations"}`` entry per epoch.
+    n_iter_ : int
+        Number of pretraining epochs run.
+    n_features_in_ : int
+        Number of features seen during :meth:`fit`.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during :meth:`fit`, when ``X`` has string column
+        names.
+
+    See Also
+    --------
+    sklearn.cluster.KMeans : k-means on the raw features.
+    DECClustering : refines these clusters with DEC's self-training loss.
+
+    Notes
+    -----
+    :meth:`predict_proba` is the Student's t kernel of DEC over the k-means
+    centres, ``q_ij ∝ (1 + |z_i - mu_j|² / alpha)^(-(alpha + 1)/2)``; its argmax
+    is the nearest centre, i.e. :meth:`predict`. :meth:`score` is the negative
+    mean squared distance of each embedded row to its nearest centre (the
+    k-means objective in embedding space, per sample).
+
+    Results are bit-for-bit reproducible for a fixed ``random_state`` on the
+    CPU; GPU kernels are not guaranteed to be deterministic.
+
+    References
+    ----------
+    .. [1] Xie, Girshick and Farhadi. "Unsupervised Deep Embedding for Clustering
+       Analysis." ICML 2016 (the network and kernel).
+    .. [2] Guo, Liu, Zhu and Yin. "Deep Clustering with Convolutional
+       Autoencoders." ICONIP 2017 (the convolutional autoencoder).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_blobs
+    >>> from skdeepcluster import AutoEncoderKMeans
+    >>> X, _ = make_blobs(n_samples=60, centers=3, random_state=0)
+    >>> model = AutoEncoderKMeans(n_clusters=3, hidden_layer_sizes=(16,),
+    ...                           latent_dim=2, pretrain_epochs=5, random_state=0)
+    >>> labels = model.fit_predict(X)
+    >>> labels.shape, model.transform(X).shape, model.cluster_centers_.shape
+    ((60,), (60, 2), (3, 2))
+    """
+
+    _parameter_constraints: dict = {
+        **BaseDeepClusterer._parameter_constraints,
+        "n_init": [Interval(Integral, 1, None, closed="left")],
+        "alpha": [Interval(Real, 0, None, closed="neither")],
+    }
+
+    def __init__(
+        self,
+        n_clusters: int = 8,
+        *,
+        hidden_layer_sizes: tuple[int, ...] = (500, 500, 2000),
+        latent_dim: int = 10,
+        image_shape: tuple[int, int, int] | None = None,
+        conv_channels: tuple[int, ...] = (32, 64, 128),
+        n_init: int = 20,
+        alpha: float = 1.0,
+        batch_size: int = 256,
+        pretrain_epochs: int = 200,
+        learning_rate: float = 1e-3,
+        optimizer: str = "adam",
+        device: str | torch.device = "auto",
+        random_state: int | np.random.RandomState | None = None,
+        verbose: int = 0,
+    ):
+        super().__init__(
+            n_clusters,
+            hidden_layer_sizes=hidden_layer_sizes,
+            latent_dim=latent_dim,
+            image_shape=image_shape,
+            conv_channels=conv_channels,
+            batch_size=batch_size,
+            pretrain_epochs=pretrain_epochs,
+            learning_rate=learning_rate,
+            optimizer=optimizer,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+        )
+        self.n_init = n_init
+        self.alpha = alpha
+
+    def _initialize_clusters(
+        self, module: torch.nn.Module, X: np.ndarray, state: FitState
+    ) -> None:
+        embedding = self._embed(module, X, state.device)
+        kmeans = KMeans(
+            self.n_clusters,
+            n_init=self.n_init,
+            random_state=state.rng.randint(_SEED_BOUND),
+        ).fit(embedding)
+        with torch.no_grad():
+            module.assignment.centers.copy_(torch.as_tensor(kmeans.cluster_centers_))
+
+    def _set_cluster_attributes(self) -> None:
+        centers = self.module_.assignment.centers.detach().cpu().double().numpy()
+        self.cluster_centers_ = centers[self._label_order]
+
+    def _score_tensor(self, module: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
+        distances = squared_distances(module.encode(x), module.assignment.centers)
+        return -distances.min(dim=1).values

@@ -1,0 +1,457 @@
+"""BaseDeepClusterer: the scikit-learn face shared by every estimator.
+
+The base owns everything that is not specific to a method: input validation,
+device and seed handling, the fit template, batched inference, pickling across
+devices and tags. An estimator declares its parameters and fills in a few hooks:
+
+``_build_module(n_features)``
+    the torch module to train (default: autoencoder + Student's t head);
+``_pretrain(module, data, state)``
+    default: train the autoencoder on reconstruction for ``pretrain_epochs``;
+``_initialize_clusters(module, X, state)``
+    place the clusters on the pretrained embedding;
+``_cluster_phase(module, data, state)``
+    default: nothing; DEC-like methods train the clustering loss here;
+``_proba_tensor``, ``_transform_tensor``, ``_score_tensor``
+    per-batch inference, called under ``torch.inference_mode``.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from numpy.typing import ArrayLike
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    ClusterMixin,
+    TransformerMixin,
+)
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from . import _training
+from ._utils import (
+    DeviceWarning,
+    Interval,
+    StrOptions,
+    _fit_context,
+    device_is_available,
+    resolve_device,
+    seeded_torch,
+)
+from .nn import (
+    ClusteringAutoencoder,
+    ConvAutoencoder,
+    MLPAutoencoder,
+    StudentTAssignment,
+)
+from .nn.losses import reconstruction_loss
+
+_SEED_BOUND = np.iinfo(np.int32).max
+
+
+@dataclass
+class FitState:
+    """What the fit hooks share during one call to ``fit``.
+
+    ``rng`` seeds everything drawn with numpy or scikit-learn (KMeans);
+    ``generator`` draws the training permutations; ``n_iter`` is reported as the
+    estimator's ``n_iter_``.
+    """
+
+    device: torch.device
+    rng: np.random.RandomState
+    generator: torch.Generator
+    history: list[dict] = field(default_factory=list)
+    n_iter: int = 0
+
+
+class BaseDeepClusterer(
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator
+):
+    """Base class for skdeepcluster's estimators; not for direct use.
+
+    See :class:`~skdeepcluster.AutoEncoderKMeans` for the shared parameters.
+    """
+
+    _parameter_constraints: dict = {
+        "n_clusters": [Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": ["array-like"],
+        "latent_dim": [Interval(Integral, 1, None, closed="left")],
+        "image_shape": ["array-like", None],
+        "conv_channels": ["array-like"],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "optimizer": [StrOptions({"adam", "sgd"})],
+        "device": [str, torch.device],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        n_clusters,
+        *,
+        hidden_layer_sizes,
+        latent_dim,
+        image_shape,
+        conv_channels,
+        batch_size,
+        pretrain_epochs,
+        learning_rate,
+        optimizer,
+        device,
+        random_state,
+        verbose,
+    ):
+        self.n_clusters = n_clusters
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.latent_dim = latent_dim
+        self.image_shape = image_shape
+        self.conv_channels = conv_channels
+        self.batch_size = batch_size
+        self.pretrain_epochs = pretrain_epochs
+        self.learning_rate = learning_rate
+        self.optimizer = optimizer
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ fit
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X: ArrayLike, y: None = None) -> BaseDeepClusterer:
+        """Train the networks and the clusters on ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training rows. Images are passed flattened, with ``image_shape`` set.
+        y : None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        X = validate_data(self, X, dtype=[np.float64, np.float32])
+        self._check_params_against_data(X)
+        device = resolve_device(self.device)
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(_SEED_BOUND))
+        with seeded_torch(seed, device):
+            state = FitState(
+                device=device,
+                rng=rng,
+                generator=torch.Generator(device=device).manual_seed(seed),
+            )
+            data = torch.tensor(X, dtype=torch.float32, device=device)
+            module = self._build_module(X.shape[1]).to(device)
+            self._pretrain(module, data, state)
+            self._initialize_clusters(module, X, state)
+            self._cluster_phase(module, data, state)
+        module.eval()
+        self.module_ = module
+        self._device = device
+        self._n_features_out = self.latent_dim
+        self.history_ = state.history
+        self.n_iter_ = state.n_iter
+        raw_proba = _apply_in_batches(module, device, X, self.batch_size, self._proba_tensor)
+        self._label_order = _label_order(raw_proba.argmax(axis=1), raw_proba.shape[1])
+        self.labels_ = self.predict(X)
+        self._set_cluster_attributes()
+        return self
+
+    def _check_params_against_data(self, X: np.ndarray) -> None:
+        """Checks that need the data or that the constraints cannot express."""
+        n_samples, n_features = X.shape
+        if n_samples < self.n_clusters:
+            raise ValueError(
+                f"n_samples={n_samples} should be >= n_clusters={self.n_clusters}. "
+                "Lower n_clusters or pass more samples."
+            )
+        _check_sizes("hidden_layer_sizes", self.hidden_layer_sizes, allow_empty=True)
+        _check_sizes("conv_channels", self.conv_channels, allow_empty=False)
+        if self.image_shape is not None:
+            shape = _check_sizes("image_shape", self.image_shape, allow_empty=False)
+            if len(shape) != 3 or int(np.prod(shape)) != n_features:
+                raise ValueError(
+                    f"image_shape={tuple(self.image_shape)!r} must be (channels, "
+                    f"height, width) with channels*height*width == n_features="
+                    f"{n_features}; X has {n_features} features per row."
+                )
+
+    # --------------------------------------------------------- fit hooks
+
+    def _build_module(self, n_features: int) -> torch.nn.Module:
+        """Autoencoder (dense, or convolutional with ``image_shape``) + Student's t head.
+
+        Estimators that keep this default declare the kernel's ``alpha`` parameter.
+        """
+        return ClusteringAutoencoder(
+            self._build_autoencoder(n_features),
+            StudentTAssignment(self.n_clusters, self.latent_dim, self.alpha),
+        )
+
+    def _build_autoencoder(self, n_features: int) -> torch.nn.Module:
+        if self.image_shape is None:
+            return MLPAutoencoder(n_features, tuple(self.hidden_layer_sizes), self.latent_dim)
+        return ConvAutoencoder(self.image_shape, tuple(self.conv_channels), self.latent_dim)
+
+    def _pretrain(self, module: torch.nn.Module, data: torch.Tensor, state: FitState) -> None:
+        """Train ``module.autoencoder`` to reconstruct ``data``."""
+        autoencoder = module.autoencoder
+
+        def loss(batch: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
+            return reconstruction_loss(batch, autoencoder(batch))
+
+        result = self._train(
+            autoencoder, data, loss, state, phase="pretrain", n_epochs=self.pretrain_epochs
+        )
+        state.n_iter = result.n_epochs
+
+    def _initialize_clusters(
+        self, module: torch.nn.Module, X: np.ndarray, state: FitState
+    ) -> None:
+        raise NotImplementedError
+
+    def _cluster_phase(
+        self, module: torch.nn.Module, data: torch.Tensor, state: FitState
+    ) -> None:
+        """Train the clustering objective; methods without one leave this empty."""
+
+    def _set_cluster_attributes(self) -> None:
+        """Set method-specific fitted attributes once ``_label_order`` is known."""
+
+    def _train(
+        self,
+        module: torch.nn.Module,
+        data: torch.Tensor,
+        batch_loss: _training.BatchLoss,
+        state: FitState,
+        *,
+        phase: str,
+        n_epochs: int,
+        **options,
+    ) -> _training.TrainingResult:
+        """Run the one training loop with this estimator's shared settings.
+
+        ``options`` override ``optimizer``/``learning_rate``/``batch_size`` or add
+        the loop's hooks (see :func:`skdeepcluster._training.train`).
+        """
+        settings = {
+            "batch_size": self.batch_size,
+            "optimizer": self.optimizer,
+            "learning_rate": self.learning_rate,
+            "verbose": self.verbose,
+            **options,
+        }
+        return _training.train(
+            module,
+            data,
+            batch_loss,
+            phase=phase,
+            n_epochs=n_epochs,
+            generator=state.generator,
+            history=state.history,
+            **settings,
+        )
+
+    def _embed(self, module: torch.nn.Module, X: np.ndarray, device: torch.device) -> np.ndarray:
+        """Embedding of ``X`` through the same batched path as :meth:`transform`."""
+        return _apply_in_batches(module, device, X, self.batch_size, self._transform_tensor)
+
+    # --------------------------------------------------- inference hooks
+
+    def _proba_tensor(self, module: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
+        return module(x)
+
+    def _transform_tensor(self, module: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
+        return module.encode(x)
+
+    def _score_tensor(self, module: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    # ------------------------------------------------------ public inference
+
+    def _validate_for_inference(self, X: ArrayLike) -> np.ndarray:
+        check_is_fitted(self)
+        return validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
+        """Soft cluster assignments of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to assign.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_clusters)
+            Rows sum to one; column ``j`` is cluster ``j`` of :meth:`predict`.
+        """
+        X = self._validate_for_inference(X)
+        proba = _apply_in_batches(
+            self.module_, self._device, X, self.batch_size, self._proba_tensor
+        )
+        return proba[:, self._label_order].astype(np.float64, copy=False)
+
+    def predict(self, X: ArrayLike) -> np.ndarray:
+        """Cluster of each row of ``X``: the argmax of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to assign.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            Cluster indices in ``[0, n_clusters)``.
+        """
+        return self.predict_proba(X).argmax(axis=1)
+
+    def transform(self, X: ArrayLike) -> np.ndarray:
+        """Embed ``X`` into the learned latent space.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to embed.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_features_out)
+            Embedding, in the floating dtype of ``X`` (float64 for integer input).
+        """
+        X = self._validate_for_inference(X)
+        Z = self._embed(self.module_, X, self._device)
+        return Z.astype(X.dtype, copy=False)
+
+    def score(self, X: ArrayLike, y: None = None) -> float:
+        """Mean per-sample score of ``X`` under the fitted model (higher is better).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to score.
+        y : None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        score : float
+            See the estimator's documentation for what is scored.
+        """
+        X = self._validate_for_inference(X)
+        scores = _apply_in_batches(
+            self.module_, self._device, X, self.batch_size, self._score_tensor
+        )
+        return float(scores.mean())
+
+    # ----------------------------------------------------- sklearn plumbing
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        if "module_" in state:
+            state = dict(state, module_=_module_on_cpu(state["module_"]))
+        return state
+
+    def __setstate__(self, state):
+        if "module_" in state:
+            device = state["_device"]
+            if not device_is_available(device):
+                warnings.warn(
+                    f"This {type(self).__name__} was fitted on device '{device}', "
+                    "which is not available here; it was loaded on the CPU.",
+                    DeviceWarning,
+                    stacklevel=2,
+                )
+                device = torch.device("cpu")
+            state = dict(state, module_=state["module_"].to(device), _device=device)
+        super().__setstate__(state)
+
+
+def _apply_in_batches(
+    module: torch.nn.Module,
+    device: torch.device,
+    X: np.ndarray,
+    batch_size: int,
+    fn: Callable[[torch.nn.Module, torch.Tensor], torch.Tensor],
+) -> np.ndarray:
+    """``fn(module, rows)`` over ``X`` in chunks of ``batch_size``, as numpy.
+
+    Memory stays bounded by one chunk. On the CPU the computation runs in float64
+    on a copy of the module, so that a row's result does not depend on which other
+    rows share its chunk (float32 matrix products differ by a few ulps with the
+    number of rows); accelerators run in float32.
+    """
+    if device.type == "cpu":
+        dtype = torch.float64
+        module = copy.deepcopy(module).to(dtype)
+    else:
+        dtype = torch.float32
+    module.eval()
+    chunks = []
+    with torch.inference_mode():
+        for start in range(0, X.shape[0], batch_size):
+            rows = torch.tensor(X[start : start + batch_size], dtype=dtype, device=device)
+            chunks.append(fn(module, rows).cpu().numpy())
+    return np.concatenate(chunks)
+
+
+def _label_order(labels: np.ndarray, n_clusters: int) -> np.ndarray:
+    """Column order putting the clusters used by ``labels`` first.
+
+    Labels then run 0..m-1 without gaps even when a cluster ends up empty;
+    the unused clusters keep the last indices.
+    """
+    used = np.unique(labels)
+    unused = np.setdiff1d(np.arange(n_clusters), used)
+    return np.concatenate([used, unused])
+
+
+def _check_sizes(name: str, value, *, allow_empty: bool) -> tuple[int, ...]:
+    """Validate a sequence-of-positive-integers parameter and return it as a tuple."""
+    sizes = tuple(np.asarray(value).ravel().tolist()) if np.ndim(value) else None
+    valid = (
+        sizes is not None
+        and (allow_empty or len(sizes) > 0)
+        and all(isinstance(s, Integral) and not isinstance(s, bool) and s > 0 for s in sizes)
+    )
+    if not valid:
+        kind = "a possibly empty" if allow_empty else "a non-empty"
+        raise ValueError(
+            f"{name} must be {kind} sequence of positive integers, got {value!r}."
+        )
+    return sizes
+
+
+def _module_on_cpu(module: torch.nn.Module) -> torch.nn.Module:
+    """The module itself if it lives on the CPU, else a CPU copy of it.
+
+    The copy goes through ``torch.save``/``torch.load(map_location="cpu")`` so
+    no second copy is made on the accelerator.
+    """
+    if all(t.device.type == "cpu" for t in module.state_dict().values()):
+        return module
+    buffer = io.BytesIO()
+    torch.save(module, buffer)
+    buffer.seek(0)
+    return torch.load(buffer, map_location="cpu", weights_only=False)

@@ -1,0 +1,195 @@
+"""The one mini-batch training loop used by every phase of every estimator.
+
+Data lives on the device as one tensor; each epoch walks through a permutation
+drawn from a seeded :class:`torch.Generator` in index slices, so there is no
+per-sample ``DataLoader`` and no copy of the data per epoch. A method supplies a
+batch loss and, where it needs them, hooks called every ``interval`` iterations
+(DEC's target update and tol check) or at the end of each epoch (schedules).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Callable, Iterable
+from typing import NamedTuple
+
+import torch
+
+BatchLoss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+"""``batch_loss(batch, indices) -> scalar loss``; ``indices`` index the full data."""
+
+StopHook = Callable[[int], bool]
+"""A hook given the iteration (or epoch) count; returning True stops training."""
+
+
+class TrainingResult(NamedTuple):
+    """What a call to :func:`train` did."""
+
+    n_epochs: int
+    n_iterations: int
+    stopped_early: bool
+
+
+def make_optimizer(
+    name: str, parameters: Iterable[torch.nn.Parameter], learning_rate: float
+) -> torch.optim.Optimizer:
+    """The optimizer called ``name``: "adam", or "sgd" with momentum 0.9."""
+    if name == "adam":
+        return torch.optim.Adam(parameters, lr=learning_rate)
+    if name == "sgd":
+        return torch.optim.SGD(parameters, lr=learning_rate, momentum=0.9)
+    raise ValueError(f"optimizer={name!r} is not supported; use 'adam' or 'sgd'.")
+
+
+def train(
+    module: torch.nn.Module,
+    data: torch.Tensor,
+    batch_loss: BatchLoss,
+    *,
+    phase: str,
+    n_epochs: int,
+    batch_size: int,
+    optimizer: str,
+    learning_rate: float,
+    generator: torch.Generator,
+    history: list[dict],
+    verbose: int = 0,
+    parameters: Iterable[torch.nn.Parameter] | None = None,
+    interval: int | None = None,
+    on_interval: StopHook | None = None,
+    on_epoch_end: StopHook | None = None,
+) -> TrainingResult:
+    """Minimise ``batch_loss`` over mini-batches of ``data`` for ``n_epochs``.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        Put in training mode; its parameters are optimised unless ``parameters``
+        names a subset.
+    data : torch.Tensor of shape (n_samples, n_features)
+        All training rows, already on the training device.
+    batch_loss : callable
+        ``batch_loss(batch, indices)`` returns the scalar loss of the rows
+        ``data[indices]`` (passed as ``batch``).
+    phase : str
+        Name recorded in ``history`` and error messages ("pretrain", "cluster").
+    n_epochs, batch_size : int
+        Budget and batch size; a batch larger than the data is the whole data.
+    optimizer, learning_rate
+        See :func:`make_optimizer`.
+    generator : torch.Generator
+        Draws the per-epoch permutations; on the same device as ``data``.
+    history : list of dict
+        One ``{"phase", "epoch", "loss", "n_iterations"}`` dict is appended per
+        epoch, where ``loss`` is the epoch's mean over samples.
+    verbose : int, default=0
+        0 silent, 1 a progress bar per phase (tqdm, if installed), 2 a line per
+        epoch.
+    interval, on_interval
+        If given, ``on_interval(iteration)`` runs before the update of every
+        iteration that is a multiple of ``interval`` (iteration 0 included);
+        returning True stops training.
+    on_epoch_end : callable, optional
+        ``on_epoch_end(epoch)`` runs after each epoch; returning True stops.
+
+    Returns
+    -------
+    TrainingResult
+        Epochs and iterations run, and whether a hook stopped training early.
+
+    Raises
+    ------
+    ValueError
+        If an epoch's loss is NaN or infinite; training stops at once.
+    """
+    module.train()
+    if parameters is None:
+        parameters = module.parameters()
+    optim = make_optimizer(optimizer, parameters, learning_rate)
+    n_samples = data.shape[0]
+    batch_size = min(batch_size, n_samples)
+    progress = _Progress(phase, n_epochs, verbose)
+    iteration = 0
+    epochs_run = 0
+    stopped = False
+    try:
+        for epoch in range(1, n_epochs + 1):
+            order = torch.randperm(n_samples, generator=generator, device=data.device)
+            total = torch.zeros((), device=data.device)
+            seen = 0
+            for start in range(0, n_samples, batch_size):
+                if on_interval is not None and iteration % interval == 0:
+                    stopped = on_interval(iteration)
+                    if stopped:
+                        break
+                indices = order[start : start + batch_size]
+                loss = batch_loss(data[indices], indices)
+                optim.zero_grad(set_to_none=True)
+                loss.backward()
+                optim.step()
+                total += loss.detach() * indices.shape[0]
+                seen += indices.shape[0]
+                iteration += 1
+            if seen:
+                epochs_run += 1
+                epoch_loss = (total / seen).item()
+                _check_finite(epoch_loss, phase, epoch, learning_rate)
+                history.append(
+                    {
+                        "phase": phase,
+                        "epoch": epoch,
+                        "loss": epoch_loss,
+                        "n_iterations": iteration,
+                    }
+                )
+                progress.update(epoch, epoch_loss)
+            if stopped or (on_epoch_end is not None and on_epoch_end(epoch)):
+                stopped = True
+                break
+    finally:
+        progress.close()
+        module.eval()
+    return TrainingResult(epochs_run, iteration, stopped)
+
+
+def _check_finite(loss: float, phase: str, epoch: int, learning_rate: float) -> None:
+    if not math.isfinite(loss):
+        raise ValueError(
+            f"The {phase} loss became {loss} at epoch {epoch}; training stopped. "
+            f"Lower learning_rate (now {learning_rate}), scale the input features "
+            "(e.g. with StandardScaler or MinMaxScaler), and drop constant or "
+            "extreme-valued columns."
+        )
+
+
+class _Progress:
+    """Progress display that reads the loop's per-epoch losses (verbose 1 or 2)."""
+
+    def __init__(self, phase: str, n_epochs: int, verbose: int):
+        self.phase = phase
+        self.n_epochs = n_epochs
+        self.verbose = verbose
+        self.bar = None
+        if verbose == 1:
+            try:
+                from tqdm.auto import tqdm
+            except ImportError:
+                self.verbose = 2
+            else:
+                self.bar = tqdm(total=n_epochs, desc=phase, unit="epoch")
+
+    def update(self, epoch: int, loss: float) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+            self.bar.set_postfix(loss=f"{loss:.4g}")
+        elif self.verbose >= 2:
+            print(
+                f"[{self.phase}] epoch {epoch}/{self.n_epochs} loss={loss:.6g}",
+                file=sys.stdout,
+                flush=True,
+            )
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()

@@ -1,0 +1,284 @@
+"""Behaviour every estimator shares through BaseDeepClusterer."""
+
+import pickle
+import warnings
+
+import joblib
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+from sklearn.base import clone
+from sklearn.metrics import adjusted_rand_score, make_scorer
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MinMaxScaler
+
+from fast_estimators import estimator_id, fast_estimators
+from skdeepcluster import DeviceWarning, _base
+from skdeepcluster._utils import resolve_device
+
+ESTIMATORS = pytest.mark.parametrize("estimator", fast_estimators(), ids=estimator_id)
+
+
+@ESTIMATORS
+def test_fitted_outputs_are_consistent(estimator, blobs):
+    X, _ = blobs
+    model = clone(estimator).set_params(n_clusters=3, random_state=0).fit(X)
+    labels = model.predict(X)
+    proba = model.predict_proba(X)
+    np.testing.assert_array_equal(model.labels_, labels)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(proba.argmax(axis=1), labels)
+    assert proba.shape == (X.shape[0], 3)
+    assert labels.dtype.kind == "i"
+    assert set(np.unique(labels)) <= {0, 1, 2}
+    Z = model.transform(X.astype(np.float32))
+    assert Z.dtype == np.float32
+    assert model.transform(X).dtype == np.float64
+    assert Z.shape == (X.shape[0], model.get_feature_names_out().shape[0])
+
+
+@ESTIMATORS
+def test_same_seed_same_result_different_seed_different_result(estimator, blobs):
+    X, _ = blobs
+    first = clone(estimator).set_params(n_clusters=3, random_state=7).fit(X)
+    second = clone(estimator).set_params(n_clusters=3, random_state=7).fit(X)
+    other = clone(estimator).set_params(n_clusters=3, random_state=8).fit(X)
+    np.testing.assert_array_equal(first.labels_, second.labels_)
+    np.testing.assert_array_equal(first.transform(X), second.transform(X))
+    assert [h["loss"] for h in first.history_] == [h["loss"] for h in second.history_]
+    assert not np.allclose(first.transform(X), other.transform(X))
+
+
+@ESTIMATORS
+def test_fit_leaves_global_torch_rng_untouched(estimator, blobs):
+    X, _ = blobs
+    before = torch.random.get_rng_state()
+    clone(estimator).set_params(n_clusters=3, random_state=0).fit(X)
+    assert torch.equal(before, torch.random.get_rng_state())
+
+
+@ESTIMATORS
+def test_pickle_and_joblib_round_trips(estimator, blobs, tmp_path):
+    X, _ = blobs
+    model = clone(estimator).set_params(n_clusters=3, random_state=0).fit(X)
+    expected = model.predict_proba(X)
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(restored.predict_proba(X), expected)
+    joblib.dump(model, tmp_path / "model.joblib")
+    loaded = joblib.load(tmp_path / "model.joblib")
+    np.testing.assert_array_equal(loaded.predict_proba(X), expected)
+    np.testing.assert_array_equal(loaded.labels_, model.labels_)
+
+
+@ESTIMATORS
+def test_model_saved_on_missing_device_loads_on_cpu(estimator, blobs, monkeypatch):
+    X, _ = blobs
+    model = clone(estimator).set_params(n_clusters=3, random_state=0).fit(X)
+    expected = model.predict(X)
+    # Pretend the model was fitted on a GPU that the loading machine lacks.
+    model._device = torch.device("cuda:0")
+    payload = pickle.dumps(model)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.warns(DeviceWarning, match="cuda:0"):
+        restored = pickle.loads(payload)
+    assert restored._device == torch.device("cpu")
+    np.testing.assert_array_equal(restored.predict(X), expected)
+
+
+@ESTIMATORS
+def test_clone_pipeline_and_grid_search(estimator, blobs):
+    X, y = blobs
+    pipeline = make_pipeline(MinMaxScaler(), clone(estimator).set_params(random_state=0))
+    search = GridSearchCV(
+        pipeline,
+        {f"{estimator_id(estimator).lower()}__n_clusters": [2, 3, 5]},
+        scoring=make_scorer(adjusted_rand_score),
+        cv=2,
+        n_jobs=2,
+    ).fit(X, y)
+    assert search.best_params_[f"{estimator_id(estimator).lower()}__n_clusters"] == 3
+    assert adjusted_rand_score(y, search.best_estimator_.predict(X)) > 0.9
+
+
+@ESTIMATORS
+def test_history_records_every_epoch_of_every_phase(estimator, blobs):
+    X, _ = blobs
+    model = clone(estimator).set_params(n_clusters=3, random_state=0).fit(X)
+    pretrain = [h for h in model.history_ if h["phase"] == "pretrain"]
+    assert [h["epoch"] for h in pretrain] == list(range(1, model.pretrain_epochs + 1))
+    assert all(np.isfinite(h["loss"]) for h in model.history_)
+
+
+@ESTIMATORS
+def test_verbose_two_prints_a_line_per_epoch(estimator, blobs, capsys):
+    X, _ = blobs
+    clone(estimator).set_params(n_clusters=3, verbose=2).fit(X)
+    lines = [line for line in capsys.readouterr().out.splitlines() if "[pretrain]" in line]
+    assert len(lines) == estimator.pretrain_epochs
+    assert "loss=" in lines[0]
+
+
+@ESTIMATORS
+def test_verbose_one_shows_a_progress_bar(estimator, blobs, capsys):
+    pytest.importorskip("tqdm")
+    X, _ = blobs
+    clone(estimator).set_params(n_clusters=3, verbose=1).fit(X)
+    assert "pretrain" in capsys.readouterr().err
+
+
+@ESTIMATORS
+def test_verbose_zero_is_silent(estimator, blobs, capsys):
+    X, _ = blobs
+    clone(estimator).set_params(n_clusters=3).fit(X)
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+
+
+@ESTIMATORS
+def test_exploding_loss_stops_with_advice(estimator, blobs):
+    X, _ = blobs
+    model = clone(estimator).set_params(
+        n_clusters=3, optimizer="sgd", learning_rate=1e12, random_state=0
+    )
+    with pytest.raises(ValueError, match=r"pretrain loss became .*learning_rate"):
+        model.fit(X * 1e3)
+    assert not hasattr(model, "module_")
+
+
+@ESTIMATORS
+def test_inference_runs_in_chunks_of_batch_size(estimator, blobs, monkeypatch):
+    X, _ = blobs
+    model = clone(estimator).set_params(n_clusters=3, batch_size=16, random_state=0).fit(X)
+    sizes = []
+    transform_tensor = model._transform_tensor
+
+    def spy(module, x):
+        sizes.append(x.shape[0])
+        return transform_tensor(module, x)
+
+    monkeypatch.setattr(model, "_transform_tensor", spy)
+    model.transform(X)
+    assert max(sizes) == 16 and sum(sizes) == X.shape[0]
+
+
+@ESTIMATORS
+def test_row_results_do_not_depend_on_the_rest_of_the_call(estimator, blobs):
+    X, _ = blobs
+    model = clone(estimator).set_params(n_clusters=3, random_state=0).fit(X)
+    together = model.transform(X)
+    one_by_one = np.vstack([model.transform(X[i : i + 1]) for i in range(len(X))])
+    np.testing.assert_array_equal(together, one_by_one)
+
+
+# ----------------------------------------------------------------- bad input
+
+
+@ESTIMATORS
+@pytest.mark.parametrize(
+    ("make_bad", "error", "message"),
+    [
+        (lambda X: np.where(np.arange(X.size).reshape(X.shape) == 5, np.nan, X), ValueError, "NaN"),
+        (lambda X: np.where(np.arange(X.size).reshape(X.shape) == 5, np.inf, X), ValueError, "infinity"),
+        (lambda X: X.astype(str).astype(object) + "x", ValueError, "could not convert"),
+        (lambda X: sp.csr_matrix(X), TypeError, "[Ss]parse"),
+        (lambda X: X[:, 0], ValueError, "Expected 2D array"),
+        (lambda X: X[:0], ValueError, "0 sample"),
+    ],
+    ids=["nan", "inf", "strings", "sparse", "1d", "empty"],
+)
+def test_bad_training_input_is_rejected(estimator, blobs, make_bad, error, message):
+    X, _ = blobs
+    with pytest.raises(error, match=message):
+        clone(estimator).set_params(n_clusters=3).fit(make_bad(X))
+
+
+@ESTIMATORS
+def test_more_clusters_than_samples_is_rejected(estimator, blobs):
+    X, _ = blobs
+    with pytest.raises(ValueError, match=r"n_samples=5 should be >= n_clusters=8"):
+        clone(estimator).set_params(n_clusters=8).fit(X[:5])
+
+
+@ESTIMATORS
+def test_predict_with_other_feature_count_is_rejected(estimator, blobs):
+    X, _ = blobs
+    model = clone(estimator).set_params(n_clusters=3).fit(X)
+    for method in (model.predict, model.predict_proba, model.transform, model.score):
+        with pytest.raises(ValueError, match="X has 3 features, but .* expecting 4"):
+            method(X[:, :3])
+
+
+@ESTIMATORS
+def test_predict_before_fit_is_rejected(estimator, blobs):
+    from sklearn.exceptions import NotFittedError
+
+    X, _ = blobs
+    with pytest.raises(NotFittedError):
+        clone(estimator).predict(X)
+
+
+@ESTIMATORS
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"optimizer": "rmsprop"}, r"'optimizer' parameter .* \{.*'adam'.*'sgd'.*\}"),
+        ({"learning_rate": -1.0}, r"'learning_rate' parameter .* range \(0, inf\)"),
+        ({"batch_size": 0}, r"'batch_size' parameter .* range \[1, inf\)"),
+        ({"n_clusters": 0}, r"'n_clusters' parameter"),
+        ({"latent_dim": 1.5}, r"'latent_dim' parameter"),
+        ({"verbose": "loud"}, r"'verbose' parameter"),
+        ({"device": 3}, r"'device' parameter"),
+        ({"device": "gpu"}, r"device='gpu' is not a valid device"),
+        ({"hidden_layer_sizes": (16, 0)}, r"hidden_layer_sizes must be .* positive integers"),
+        ({"hidden_layer_sizes": (16.5,)}, r"hidden_layer_sizes must be"),
+        ({"conv_channels": ()}, r"conv_channels must be a non-empty"),
+        ({"image_shape": (1, 2, 3)}, r"image_shape=\(1, 2, 3\) must be .* n_features=4"),
+        ({"image_shape": (2, 2)}, r"image_shape=\(2, 2\) must be \(channels, height, width\)"),
+    ],
+)
+def test_invalid_parameters_are_named(estimator, blobs, params, message):
+    X, _ = blobs
+    with pytest.raises(ValueError, match=message):
+        clone(estimator).set_params(n_clusters=3, **params).fit(X)
+
+
+def test_unavailable_cuda_is_an_error_not_a_silent_fallback(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        resolve_device("cuda")
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        resolve_device(torch.device("cuda:1"))
+
+
+def test_auto_device_prefers_cuda_then_mps_then_cpu(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(_base.torch.backends.mps, "is_available", lambda: False)
+    assert resolve_device("auto") == torch.device("cpu")
+    monkeypatch.setattr(_base.torch.backends.mps, "is_available", lambda: True)
+    assert resolve_device("auto") == torch.device("mps")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert resolve_device("auto") == torch.device("cuda")
+    assert resolve_device(torch.device("cpu")) == torch.device("cpu")
+
+
+def test_label_order_closes_gaps_left_by_empty_clusters():
+    order = _base._label_order(np.array([4, 1, 4, 1]), 5)
+    np.testing.assert_array_equal(order, [1, 4, 0, 2, 3])
+    proba = np.eye(5)[[4, 1, 4, 1]]
+    np.testing.assert_array_equal(proba[:, order].argmax(axis=1), [1, 0, 1, 0])
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@ESTIMATORS
+def test_cuda_fit_and_cpu_reload(estimator, blobs):
+    X, _ = blobs
+    model = clone(estimator).set_params(n_clusters=3, device="cuda", random_state=0).fit(X)
+    assert model._device.type == "cuda"
+    assert next(model.module_.parameters()).is_cuda
+    state = pickle.dumps(model)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        restored = pickle.loads(state)
+    np.testing.assert_array_equal(restored.predict(X), model.predict(X))

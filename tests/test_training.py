@@ -1,0 +1,153 @@
+"""The one training loop: batching, hooks, history and the NaN guard."""
+
+import pytest
+import torch
+
+from skdeepcluster._training import make_optimizer, train
+
+
+def _setup(n_samples=10, seed=0):
+    torch.manual_seed(seed)
+    module = torch.nn.Linear(2, 1)
+    data = torch.randn(n_samples, 2)
+    return module, data
+
+
+def _run(module, data, loss, **kwargs):
+    options = {
+        "phase": "test",
+        "n_epochs": 3,
+        "batch_size": 4,
+        "optimizer": "sgd",
+        "learning_rate": 0.01,
+        "generator": torch.Generator().manual_seed(0),
+        "history": [],
+    }
+    options.update(kwargs)
+    return train(module, data, loss, **options), options["history"]
+
+
+def test_each_epoch_visits_every_row_once_in_index_slices():
+    module, data = _setup()
+    seen = []
+
+    def loss(batch, indices):
+        seen.append(indices.clone())
+        torch.testing.assert_close(batch, data[indices])
+        return module(batch).pow(2).mean()
+
+    result, history = _run(module, data, loss)
+    assert [len(i) for i in seen] == [4, 4, 2] * 3
+    for epoch in range(3):
+        rows = torch.cat(seen[3 * epoch : 3 * epoch + 3])
+        assert sorted(rows.tolist()) == list(range(10))
+    assert not torch.equal(torch.cat(seen[:3]), torch.cat(seen[3:6]))
+    assert result.n_epochs == 3 and result.n_iterations == 9 and not result.stopped_early
+    assert [h["epoch"] for h in history] == [1, 2, 3]
+    assert [h["n_iterations"] for h in history] == [3, 6, 9]
+
+
+def test_permutations_follow_the_generator_seed():
+    orders = []
+    for _ in range(2):
+        module, data = _setup()
+        seen = []
+
+        def loss(batch, indices, seen=seen, module=module):
+            seen.append(indices.clone())
+            return module(batch).pow(2).mean()
+
+        _run(module, data, loss)
+        orders.append(torch.cat(seen))
+    assert torch.equal(orders[0], orders[1])
+
+
+def test_batch_larger_than_data_is_the_whole_data():
+    module, data = _setup(n_samples=3)
+    sizes = []
+
+    def loss(batch, indices):
+        sizes.append(batch.shape[0])
+        return module(batch).pow(2).mean()
+
+    _run(module, data, loss, batch_size=256)
+    assert sizes == [3, 3, 3]
+
+
+def test_history_loss_is_the_sample_weighted_epoch_mean():
+    module, data = _setup()
+    losses = []
+
+    def loss(batch, indices):
+        value = module(batch).pow(2).mean()
+        losses.append((value.item(), batch.shape[0]))
+        return value
+
+    _, history = _run(module, data, loss, n_epochs=1, learning_rate=0.0 + 1e-12)
+    expected = sum(v * n for v, n in losses) / 10
+    assert history[0]["loss"] == pytest.approx(expected, rel=1e-5)
+
+
+def test_interval_hook_runs_at_multiples_and_can_stop_training():
+    module, data = _setup()
+    calls = []
+
+    def on_interval(iteration):
+        calls.append(iteration)
+        return iteration >= 4
+
+    result, history = _run(
+        module,
+        data,
+        lambda batch, indices: module(batch).pow(2).mean(),
+        n_epochs=10,
+        interval=2,
+        on_interval=on_interval,
+    )
+    assert calls == [0, 2, 4]
+    assert result.stopped_early and result.n_iterations == 4
+    assert result.n_epochs == 2 and len(history) == 2
+
+
+def test_epoch_hook_can_stop_training():
+    module, data = _setup()
+    result, history = _run(
+        module,
+        data,
+        lambda batch, indices: module(batch).pow(2).mean(),
+        n_epochs=10,
+        on_epoch_end=lambda epoch: epoch == 2,
+    )
+    assert result.n_epochs == 2 and result.stopped_early and len(history) == 2
+
+
+def test_only_the_given_parameters_are_updated():
+    module, data = _setup()
+    bias = module.bias.detach().clone()
+    _run(
+        module,
+        data,
+        lambda batch, indices: (module(batch) - 5).pow(2).mean(),
+        parameters=[module.weight],
+    )
+    assert torch.equal(module.bias, bias)
+
+
+def test_non_finite_loss_stops_training_with_advice():
+    module, data = _setup()
+    with pytest.raises(ValueError, match=r"The test loss became nan at epoch 1.*learning_rate"):
+        _run(module, data, lambda batch, indices: module(batch).sum() * float("nan"))
+
+
+@pytest.mark.parametrize(("name", "cls"), [("adam", torch.optim.Adam), ("sgd", torch.optim.SGD)])
+def test_optimizers_by_name(name, cls):
+    optimizer = make_optimizer(name, torch.nn.Linear(2, 1).parameters(), 0.5)
+    assert isinstance(optimizer, cls)
+    assert optimizer.param_groups[0]["lr"] == 0.5
+    if name == "sgd":
+        assert optimizer.param_groups[0]["momentum"] == 0.9
+
+
+def test_unknown_optimizer_is_rejected():
+    with pytest.raises(ValueError, match="optimizer='lbfgs'"):
+        make_optimizer("lbfgs", torch.nn.Linear(2, 1).parameters(), 0.5)
