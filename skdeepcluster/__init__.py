@@ -3,6 +3,7 @@
 from . import metrics
 from ._autoencoder_kmeans import AutoEncoderKMeans
 from ._base import BaseDeepClusterer
+from ._discovery import all_estimators
 from ._utils import DeviceWarning
 
 __version__ = "0.1.0.dev0"
@@ -12,5 +13,6 @@ __all__ = [
     "BaseDeepClusterer",
     "DeviceWarning",
     "__version__",
+    "all_estimators",
     "metrics",
 ]

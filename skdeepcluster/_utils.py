@@ -49,7 +49,9 @@ def resolve_device(device: str | torch.device) -> torch.device:
     try:
         resolved = torch.device(device)
     except (RuntimeError, TypeError) as exc:
-        raise ValueError(f"device={device!r} is not a valid device. {_DEVICE_HELP}") from exc
+        raise ValueError(
+            f"device={device!r} is not a valid device. {_DEVICE_HELP}"
+        ) from exc
     if resolved.type == "cuda":
         if not torch.cuda.is_available():
             raise ValueError(
@@ -95,7 +97,9 @@ def seeded_torch(seed: int, device: torch.device) -> Iterator[None]:
     random state the user sees outside ``fit``.
     """
     if device.type == "cuda":
-        devices = [device.index if device.index is not None else torch.cuda.current_device()]
+        devices = [
+            device.index if device.index is not None else torch.cuda.current_device()
+        ]
         fork = torch.random.fork_rng(devices=devices, device_type="cuda")
     elif device.type == "mps":
         fork = torch.random.fork_rng(device_type="mps")

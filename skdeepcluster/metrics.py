@@ -96,6 +96,6 @@ def cluster_class_mapping(y_true: ArrayLike, y_pred: ArrayLike) -> dict:
     classes, clusters, _, rows, cols = _matching(y_true, y_pred)
     return {
         clusters[r].item(): classes[c].item()
-        for r, c in zip(rows, cols)
+        for r, c in zip(rows, cols, strict=True)
         if r < len(clusters) and c < len(classes)
     }

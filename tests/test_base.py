@@ -14,9 +14,10 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 
-from fast_estimators import estimator_id, fast_estimators
 from skdeepcluster import DeviceWarning, _base
 from skdeepcluster._utils import resolve_device
+
+from fast_estimators import estimator_id, fast_estimators
 
 ESTIMATORS = pytest.mark.parametrize("estimator", fast_estimators(), ids=estimator_id)
 
@@ -90,7 +91,9 @@ def test_model_saved_on_missing_device_loads_on_cpu(estimator, blobs, monkeypatc
 @ESTIMATORS
 def test_clone_pipeline_and_grid_search(estimator, blobs):
     X, y = blobs
-    pipeline = make_pipeline(MinMaxScaler(), clone(estimator).set_params(random_state=0))
+    pipeline = make_pipeline(
+        MinMaxScaler(), clone(estimator).set_params(random_state=0)
+    )
     search = GridSearchCV(
         pipeline,
         {f"{estimator_id(estimator).lower()}__n_clusters": [2, 3, 5]},
@@ -115,7 +118,9 @@ def test_history_records_every_epoch_of_every_phase(estimator, blobs):
 def test_verbose_two_prints_a_line_per_epoch(estimator, blobs, capsys):
     X, _ = blobs
     clone(estimator).set_params(n_clusters=3, verbose=2).fit(X)
-    lines = [line for line in capsys.readouterr().out.splitlines() if "[pretrain]" in line]
+    lines = [
+        line for line in capsys.readouterr().out.splitlines() if "[pretrain]" in line
+    ]
     assert len(lines) == estimator.pretrain_epochs
     assert "loss=" in lines[0]
 
@@ -150,7 +155,9 @@ def test_exploding_loss_stops_with_advice(estimator, blobs):
 @ESTIMATORS
 def test_inference_runs_in_chunks_of_batch_size(estimator, blobs, monkeypatch):
     X, _ = blobs
-    model = clone(estimator).set_params(n_clusters=3, batch_size=16, random_state=0).fit(X)
+    model = (
+        clone(estimator).set_params(n_clusters=3, batch_size=16, random_state=0).fit(X)
+    )
     sizes = []
     transform_tensor = model._transform_tensor
 
@@ -169,7 +176,12 @@ def test_row_results_do_not_depend_on_the_rest_of_the_call(estimator, blobs):
     model = clone(estimator).set_params(n_clusters=3, random_state=0).fit(X)
     together = model.transform(X)
     one_by_one = np.vstack([model.transform(X[i : i + 1]) for i in range(len(X))])
-    np.testing.assert_array_equal(together, one_by_one)
+    # float64 inference: differences stay at rounding level (~1e-16), far below
+    # the 1e-7 that float32 matrix products of different shapes produce.
+    np.testing.assert_allclose(together, one_by_one, rtol=1e-12, atol=1e-14)
+    np.testing.assert_array_equal(
+        model.predict(X), [model.predict(r[None])[0] for r in X]
+    )
 
 
 # ----------------------------------------------------------------- bad input
@@ -179,8 +191,16 @@ def test_row_results_do_not_depend_on_the_rest_of_the_call(estimator, blobs):
 @pytest.mark.parametrize(
     ("make_bad", "error", "message"),
     [
-        (lambda X: np.where(np.arange(X.size).reshape(X.shape) == 5, np.nan, X), ValueError, "NaN"),
-        (lambda X: np.where(np.arange(X.size).reshape(X.shape) == 5, np.inf, X), ValueError, "infinity"),
+        (
+            lambda X: np.where(np.arange(X.size).reshape(X.shape) == 5, np.nan, X),
+            ValueError,
+            "NaN",
+        ),
+        (
+            lambda X: np.where(np.arange(X.size).reshape(X.shape) == 5, np.inf, X),
+            ValueError,
+            "infinity",
+        ),
         (lambda X: X.astype(str).astype(object) + "x", ValueError, "could not convert"),
         (lambda X: sp.csr_matrix(X), TypeError, "[Ss]parse"),
         (lambda X: X[:, 0], ValueError, "Expected 2D array"),
@@ -206,7 +226,7 @@ def test_predict_with_other_feature_count_is_rejected(estimator, blobs):
     X, _ = blobs
     model = clone(estimator).set_params(n_clusters=3).fit(X)
     for method in (model.predict, model.predict_proba, model.transform, model.score):
-        with pytest.raises(ValueError, match="X has 3 features, but .* expecting 4"):
+        with pytest.raises(ValueError, match=r"X has 3 features, but .* expecting 4"):
             method(X[:, :3])
 
 
@@ -223,25 +243,37 @@ def test_predict_before_fit_is_rejected(estimator, blobs):
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"optimizer": "rmsprop"}, r"'optimizer' parameter .* \{.*'adam'.*'sgd'.*\}"),
-        ({"learning_rate": -1.0}, r"'learning_rate' parameter .* range \(0, inf\)"),
+        (
+            {"optimizer": "rmsprop"},
+            r"'optimizer' parameter .* among \{('adam', 'sgd'|'sgd', 'adam')\}",
+        ),
+        ({"learning_rate": -1.0}, r"'learning_rate' parameter .* range \(0.0, inf\)"),
         ({"batch_size": 0}, r"'batch_size' parameter .* range \[1, inf\)"),
         ({"n_clusters": 0}, r"'n_clusters' parameter"),
         ({"latent_dim": 1.5}, r"'latent_dim' parameter"),
         ({"verbose": "loud"}, r"'verbose' parameter"),
         ({"device": 3}, r"'device' parameter"),
         ({"device": "gpu"}, r"device='gpu' is not a valid device"),
-        ({"hidden_layer_sizes": (16, 0)}, r"hidden_layer_sizes must be .* positive integers"),
+        (
+            {"hidden_layer_sizes": (16, 0)},
+            r"hidden_layer_sizes must be .* positive integers",
+        ),
         ({"hidden_layer_sizes": (16.5,)}, r"hidden_layer_sizes must be"),
         ({"conv_channels": ()}, r"conv_channels must be a non-empty"),
-        ({"image_shape": (1, 2, 3)}, r"image_shape=\(1, 2, 3\) must be .* n_features=4"),
-        ({"image_shape": (2, 2)}, r"image_shape=\(2, 2\) must be \(channels, height, width\)"),
+        (
+            {"image_shape": (1, 2, 3)},
+            r"image_shape=\(1, 2, 3\) must be .* n_features=4",
+        ),
+        (
+            {"image_shape": (2, 2)},
+            r"image_shape=\(2, 2\) must be \(channels, height, width\)",
+        ),
     ],
 )
 def test_invalid_parameters_are_named(estimator, blobs, params, message):
     X, _ = blobs
     with pytest.raises(ValueError, match=message):
-        clone(estimator).set_params(n_clusters=3, **params).fit(X)
+        clone(estimator).set_params(**{"n_clusters": 3, **params}).fit(X)
 
 
 def test_unavailable_cuda_is_an_error_not_a_silent_fallback(monkeypatch):
@@ -274,7 +306,9 @@ def test_label_order_closes_gaps_left_by_empty_clusters():
 @ESTIMATORS
 def test_cuda_fit_and_cpu_reload(estimator, blobs):
     X, _ = blobs
-    model = clone(estimator).set_params(n_clusters=3, device="cuda", random_state=0).fit(X)
+    model = (
+        clone(estimator).set_params(n_clusters=3, device="cuda", random_state=0).fit(X)
+    )
     assert model._device.type == "cuda"
     assert next(model.module_.parameters()).is_cuda
     state = pickle.dumps(model)

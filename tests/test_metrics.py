@@ -13,8 +13,10 @@ def _brute_force_accuracy(y_true, y_pred):
     best = 0
     padded = list(classes) + [None] * max(0, len(clusters) - len(classes))
     for perm in itertools.permutations(padded, len(clusters)):
-        mapping = dict(zip(clusters, perm))
-        best = max(best, sum(mapping[p] == t for t, p in zip(y_true, y_pred)))
+        mapping = dict(zip(clusters, perm, strict=True))
+        best = max(
+            best, sum(mapping[p] == t for t, p in zip(y_true, y_pred, strict=True))
+        )
     return best / len(y_true)
 
 
@@ -29,7 +31,9 @@ def test_matches_brute_force(seed, n_classes, n_clusters):
     rng = np.random.RandomState(seed)
     y_true = rng.randint(n_classes, size=40)
     y_pred = rng.randint(n_clusters, size=40)
-    assert cluster_accuracy(y_true, y_pred) == pytest.approx(_brute_force_accuracy(y_true, y_pred))
+    assert cluster_accuracy(y_true, y_pred) == pytest.approx(
+        _brute_force_accuracy(y_true, y_pred)
+    )
 
 
 def test_extra_clusters_count_as_errors():
@@ -48,7 +52,9 @@ def test_mapping_is_the_scored_matching():
     mapping = cluster_class_mapping(y_true, y_pred)
     assert mapping == {5: "a", 9: "b", 3: "c"}
     mapped = [mapping[p] for p in y_pred]
-    assert np.mean(np.array(mapped) == np.array(y_true)) == cluster_accuracy(y_true, y_pred)
+    assert np.mean(np.array(mapped) == np.array(y_true)) == cluster_accuracy(
+        y_true, y_pred
+    )
 
 
 def test_mapping_leaves_extra_clusters_unmatched():

@@ -19,7 +19,10 @@ def test_mlp_autoencoder_layout():
     ae = MLPAutoencoder(784)
     linear = [m for m in ae.encoder if isinstance(m, torch.nn.Linear)]
     assert [(m.in_features, m.out_features) for m in linear] == [
-        (784, 500), (500, 500), (500, 2000), (2000, 10)
+        (784, 500),
+        (500, 500),
+        (500, 2000),
+        (2000, 10),
     ]
     # ReLU between hidden layers, linear embedding and linear reconstruction.
     assert not isinstance(ae.encoder[-1], torch.nn.ReLU)
@@ -43,7 +46,9 @@ def test_variance_scaling_initialisation():
     assert torch.all(first.bias == 0)
 
 
-@pytest.mark.parametrize("shape", [(1, 28, 28), (3, 32, 32), (1, 17, 9), (2, 160, 160), (1, 1, 1)])
+@pytest.mark.parametrize(
+    "shape", [(1, 28, 28), (3, 32, 32), (1, 17, 9), (2, 160, 160), (1, 1, 1)]
+)
 def test_conv_autoencoder_restores_any_image_size(shape):
     ae = ConvAutoencoder(shape, channels=(4, 8, 8), latent_dim=3)
     x = torch.randn(2, math.prod(shape))
@@ -55,7 +60,9 @@ def test_conv_autoencoder_dcec_layout():
     ae = ConvAutoencoder((1, 28, 28))
     convs = [m for m in ae.convs if isinstance(m, torch.nn.Conv2d)]
     assert [(m.out_channels, m.kernel_size, m.stride) for m in convs] == [
-        (32, (5, 5), (2, 2)), (64, (5, 5), (2, 2)), (128, (3, 3), (2, 2))
+        (32, (5, 5), (2, 2)),
+        (64, (5, 5), (2, 2)),
+        (128, (3, 3), (2, 2)),
     ]
     assert ae.embed.out_features == 10
 

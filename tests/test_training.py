@@ -42,7 +42,9 @@ def test_each_epoch_visits_every_row_once_in_index_slices():
         rows = torch.cat(seen[3 * epoch : 3 * epoch + 3])
         assert sorted(rows.tolist()) == list(range(10))
     assert not torch.equal(torch.cat(seen[:3]), torch.cat(seen[3:6]))
-    assert result.n_epochs == 3 and result.n_iterations == 9 and not result.stopped_early
+    assert (
+        result.n_epochs == 3 and result.n_iterations == 9 and not result.stopped_early
+    )
     assert [h["epoch"] for h in history] == [1, 2, 3]
     assert [h["n_iterations"] for h in history] == [3, 6, 9]
 
@@ -135,11 +137,15 @@ def test_only_the_given_parameters_are_updated():
 
 def test_non_finite_loss_stops_training_with_advice():
     module, data = _setup()
-    with pytest.raises(ValueError, match=r"The test loss became nan at epoch 1.*learning_rate"):
+    with pytest.raises(
+        ValueError, match=r"The test loss became nan at epoch 1.*learning_rate"
+    ):
         _run(module, data, lambda batch, indices: module(batch).sum() * float("nan"))
 
 
-@pytest.mark.parametrize(("name", "cls"), [("adam", torch.optim.Adam), ("sgd", torch.optim.SGD)])
+@pytest.mark.parametrize(
+    ("name", "cls"), [("adam", torch.optim.Adam), ("sgd", torch.optim.SGD)]
+)
 def test_optimizers_by_name(name, cls):
     optimizer = make_optimizer(name, torch.nn.Linear(2, 1).parameters(), 0.5)
     assert isinstance(optimizer, cls)

@@ -34,8 +34,9 @@ class StudentTAssignment(nn.Module):
     >>> from skdeepcluster.nn import StudentTAssignment
     >>> assign = StudentTAssignment(2, 1)
     >>> with torch.no_grad():
-    ...     assign.centers.copy_(torch.tensor([[0.0], [1.0]]))
-    ...     assign(torch.tensor([[0.0]]))
+    ...     _ = assign.centers.copy_(torch.tensor([[0.0], [1.0]]))
+    ...     q = assign(torch.tensor([[0.0]]))
+    >>> q
     tensor([[0.6667, 0.3333]])
     """
 

@@ -54,7 +54,7 @@ class ConvAutoencoder(nn.Module):
         encoder: list[nn.Module] = []
         decoder: list[nn.Module] = []
         in_channels = [n_channels, *channels[:-1]]
-        for c_in, c_out, k in zip(in_channels, channels, kernels):
+        for c_in, c_out, k in zip(in_channels, channels, kernels, strict=True):
             encoder += [nn.Conv2d(c_in, c_out, k, stride=2, padding=k // 2), nn.ReLU()]
             h, w = self._sizes[-1]
             self._sizes.append(((h + 1) // 2, (w + 1) // 2))
@@ -64,7 +64,9 @@ class ConvAutoencoder(nn.Module):
         n_flat = channels[-1] * last_h * last_w
         self.embed = nn.Linear(n_flat, latent_dim)
         self.expand = nn.Sequential(nn.Linear(latent_dim, n_flat), nn.ReLU())
-        for c_in, c_out, k in reversed(list(zip(in_channels, channels, kernels))):
+        for c_in, c_out, k in reversed(
+            list(zip(in_channels, channels, kernels, strict=True))
+        ):
             decoder.append(nn.ConvTranspose2d(c_out, c_in, k, stride=2, padding=k // 2))
         self.deconvs = nn.ModuleList(decoder)
         variance_scaling_(self)
@@ -78,7 +80,7 @@ class ConvAutoencoder(nn.Module):
         """Reconstruct flat image rows ``(n, C*H*W)`` from embeddings."""
         h = self.expand(z).reshape(z.shape[0], *self._bottleneck_shape)
         sizes = self._sizes[-2::-1]
-        for i, (deconv, size) in enumerate(zip(self.deconvs, sizes)):
+        for i, (deconv, size) in enumerate(zip(self.deconvs, sizes, strict=True)):
             h = deconv(h, output_size=list(size))
             if i < len(self.deconvs) - 1:
                 h = torch.relu(h)

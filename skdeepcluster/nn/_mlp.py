@@ -1,6 +1,7 @@
 """Dense (fully connected) autoencoder."""
 
 from collections.abc import Sequence
+from itertools import pairwise
 
 import torch
 from torch import nn
@@ -11,7 +12,7 @@ from ._init import variance_scaling_
 def mlp(layer_sizes: Sequence[int]) -> nn.Sequential:
     """A stack of linear layers with ReLU between them and a linear last layer."""
     layers: list[nn.Module] = []
-    for i, (n_in, n_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:])):
+    for i, (n_in, n_out) in enumerate(pairwise(layer_sizes)):
         layers.append(nn.Linear(n_in, n_out))
         if i < len(layer_sizes) - 2:
             layers.append(nn.ReLU())

@@ -1,0 +1,81 @@
+"""AutoEncoderKMeans: k-means on the embedding, convolutional path, quality."""
+
+import numpy as np
+import pytest
+from sklearn.cluster import KMeans
+from sklearn.datasets import load_digits
+
+from skdeepcluster import AutoEncoderKMeans
+from skdeepcluster.metrics import cluster_accuracy
+from skdeepcluster.nn import ConvAutoencoder, MLPAutoencoder
+
+from fast_estimators import FAST_AE
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return (X / 16.0).astype(np.float32), y
+
+
+def test_predict_is_the_nearest_centre_in_the_embedding(blobs):
+    X, _ = blobs
+    model = AutoEncoderKMeans(3, random_state=0, **FAST_AE).fit(X)
+    Z = model.transform(X).astype(np.float64)
+    distances = ((Z[:, None, :] - model.cluster_centers_[None]) ** 2).sum(-1)
+    np.testing.assert_array_equal(distances.argmin(axis=1), model.predict(X))
+    assert model.score(X) == pytest.approx(-distances.min(axis=1).mean(), rel=1e-6)
+
+
+def test_predict_proba_is_the_student_t_kernel(blobs):
+    X, _ = blobs
+    model = AutoEncoderKMeans(3, alpha=3.0, random_state=0, **FAST_AE).fit(X)
+    Z = model.transform(X).astype(np.float64)
+    distances = ((Z[:, None, :] - model.cluster_centers_[None]) ** 2).sum(-1)
+    kernel = (1 + distances / 3.0) ** -2.0
+    expected = kernel / kernel.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(model.predict_proba(X), expected, rtol=1e-6)
+
+
+def test_centres_are_kmeans_on_the_pretrained_embedding(blobs):
+    X, _ = blobs
+    model = AutoEncoderKMeans(3, random_state=0, **FAST_AE).fit(X)
+    Z = model.transform(X)
+    # Each centre is the mean of its cluster's embeddings (a k-means fixed point).
+    for k in range(3):
+        np.testing.assert_allclose(
+            model.cluster_centers_[k], Z[model.labels_ == k].mean(axis=0), atol=1e-5
+        )
+
+
+def test_dense_network_by_default(blobs):
+    X, _ = blobs
+    model = AutoEncoderKMeans(3, random_state=0, **FAST_AE).fit(X)
+    assert isinstance(model.module_.autoencoder, MLPAutoencoder)
+
+
+def test_image_shape_switches_to_a_convolutional_network(digits):
+    X, _ = digits
+    model = AutoEncoderKMeans(
+        10,
+        image_shape=(1, 8, 8),
+        conv_channels=(8, 16),
+        latent_dim=6,
+        pretrain_epochs=2,
+        n_init=2,
+        random_state=0,
+    ).fit(X[:300])
+    assert isinstance(model.module_.autoencoder, ConvAutoencoder)
+    assert model.transform(X[:7]).shape == (7, 6)
+    assert model.predict(X[300:310]).shape == (10,)
+    assert model.score(X[:50]) < 0
+
+
+@pytest.mark.slow
+def test_defaults_beat_kmeans_on_raw_pixels_of_digits(digits):
+    X, y = digits
+    baseline = cluster_accuracy(y, KMeans(10, n_init=20, random_state=0).fit_predict(X))
+    model = AutoEncoderKMeans(10, random_state=0).fit(X)
+    accuracy = cluster_accuracy(y, model.labels_)
+    assert accuracy >= 0.85
+    assert accuracy > baseline
