@@ -45,8 +45,12 @@ class AutoEncoderKMeans(BaseDeepClusterer):
         :meth:`predict_proba`.
     batch_size : int, default=256
         Rows per mini-batch for training and per chunk for inference.
-    pretrain_epochs : int, default=200
+    pretrain_epochs : int, default=100
         Passes over the data to train the autoencoder.
+    corruption : float, default=0.0
+        Fraction of input values zeroed (dropout) while the autoencoder is
+        pretrained, which makes it a denoising autoencoder; 0 trains a plain one
+        (as DEC-keras, whose author found dropout did not help on MNIST).
     learning_rate : float, default=1e-3
         Step size of the optimizer.
     optimizer : {"adam", "sgd"}, default="adam"
@@ -130,7 +134,8 @@ class AutoEncoderKMeans(BaseDeepClusterer):
         n_init: int = 20,
         alpha: float = 1.0,
         batch_size: int = 256,
-        pretrain_epochs: int = 200,
+        pretrain_epochs: int = 100,
+        corruption: float = 0.0,
         learning_rate: float = 1e-3,
         optimizer: str = "adam",
         device: str | torch.device = "auto",
@@ -145,6 +150,7 @@ class AutoEncoderKMeans(BaseDeepClusterer):
             conv_channels=conv_channels,
             batch_size=batch_size,
             pretrain_epochs=pretrain_epochs,
+            corruption=corruption,
             learning_rate=learning_rate,
             optimizer=optimizer,
             device=device,

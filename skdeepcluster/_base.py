@@ -90,6 +90,7 @@ class BaseDeepClusterer(
         "conv_channels": ["array-like"],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
+        "corruption": [Interval(Real, 0, 1, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "optimizer": [StrOptions({"adam", "sgd"})],
         "device": [str, torch.device],
@@ -107,6 +108,7 @@ class BaseDeepClusterer(
         conv_channels,
         batch_size,
         pretrain_epochs,
+        corruption,
         learning_rate,
         optimizer,
         device,
@@ -120,6 +122,7 @@ class BaseDeepClusterer(
         self.conv_channels = conv_channels
         self.batch_size = batch_size
         self.pretrain_epochs = pretrain_epochs
+        self.corruption = corruption
         self.learning_rate = learning_rate
         self.optimizer = optimizer
         self.device = device
@@ -217,11 +220,16 @@ class BaseDeepClusterer(
     def _pretrain(
         self, module: torch.nn.Module, data: torch.Tensor, state: FitState
     ) -> None:
-        """Train ``module.autoencoder`` to reconstruct ``data``."""
+        """Train ``module.autoencoder`` to reconstruct ``data`` from a corrupted copy.
+
+        The corruption is dropout on the input (masking noise, rescaled to keep
+        its expectation), as in a denoising autoencoder; 0 trains a plain one.
+        """
         autoencoder = module.autoencoder
 
         def loss(batch: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
-            return reconstruction_loss(batch, autoencoder(batch))
+            corrupted = torch.nn.functional.dropout(batch, self.corruption)
+            return reconstruction_loss(batch, autoencoder(corrupted))
 
         result = self._train(
             autoencoder,

@@ -316,3 +316,15 @@ def test_cuda_fit_and_cpu_reload(estimator, blobs):
         warnings.simplefilter("error")
         restored = pickle.loads(state)
     np.testing.assert_array_equal(restored.predict(X), model.predict(X))
+
+
+@ESTIMATORS
+def test_corruption_makes_pretraining_denoise(estimator, blobs):
+    X, _ = blobs
+    settings = {"n_clusters": 3, "random_state": 0, "pretrain_epochs": 10}
+    plain = clone(estimator).set_params(corruption=0.0, **settings).fit(X)
+    again = clone(estimator).set_params(corruption=0.0, **settings).fit(X)
+    noisy = clone(estimator).set_params(corruption=0.5, **settings).fit(X)
+    # Reconstructing from half the inputs is harder than from all of them.
+    assert noisy.history_[-1]["loss"] > plain.history_[-1]["loss"]
+    assert plain.history_ == again.history_
