@@ -169,11 +169,12 @@ class BaseDeepClusterer(
         self._n_features_out = self.latent_dim
         self.history_ = state.history
         self.n_iter_ = state.n_iter
-        raw_proba = _apply_in_batches(
+        # The same computation as predict(X), done once for both steps.
+        proba = _apply_in_batches(
             module, device, X, self.batch_size, self._proba_tensor
         )
-        self._label_order = _label_order(raw_proba.argmax(axis=1), raw_proba.shape[1])
-        self.labels_ = self.predict(X)
+        self._label_order = _label_order(proba.argmax(axis=1), proba.shape[1])
+        self.labels_ = proba[:, self._label_order].argmax(axis=1)
         self._set_cluster_attributes()
         return self
 
