@@ -101,7 +101,8 @@ def train(
     Raises
     ------
     ValueError
-        If an epoch's loss is NaN or infinite; training stops at once.
+        If an epoch's mean loss is NaN or infinite; checked once per epoch so
+        that the loop does not wait on the device after every batch.
     """
     module.train()
     if parameters is None:
@@ -148,6 +149,7 @@ def train(
                 stopped = True
                 break
     finally:
+        optim.zero_grad(set_to_none=True)
         progress.close()
         module.eval()
     return TrainingResult(epochs_run, iteration, stopped)
