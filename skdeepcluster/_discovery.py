@@ -1,4 +1,4 @@
-"""Listing the package's estimators, for the demo, the benchmarks and the tests."""
+"""Listing the package's estimators, for the demo and the benchmarks."""
 
 from __future__ import annotations
 

@@ -11,11 +11,10 @@ from collections.abc import Iterator
 
 import torch
 from sklearn.base import _fit_context
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 
 __all__ = [
     "DeviceWarning",
-    "HasMethods",
     "Interval",
     "StrOptions",
     "_fit_context",

@@ -111,6 +111,7 @@ def test_history_records_every_epoch_of_every_phase(estimator, blobs):
     model = clone(estimator).set_params(n_clusters=3, random_state=0).fit(X)
     pretrain = [h for h in model.history_ if h["phase"] == "pretrain"]
     assert [h["epoch"] for h in pretrain] == list(range(1, model.pretrain_epochs + 1))
+    assert model.n_iter_ == pretrain[-1]["epoch"]
     assert all(np.isfinite(h["loss"]) for h in model.history_)
 
 
