@@ -3,6 +3,7 @@
 from . import metrics
 from ._autoencoder_kmeans import AutoEncoderKMeans
 from ._base import BaseDeepClusterer
+from ._dec import DECClustering
 from ._discovery import all_estimators
 from ._utils import DeviceWarning
 
@@ -11,6 +12,7 @@ __version__ = "0.1.0.dev0"
 __all__ = [
     "AutoEncoderKMeans",
     "BaseDeepClusterer",
+    "DECClustering",
     "DeviceWarning",
     "__version__",
     "all_estimators",

@@ -6,11 +6,10 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.cluster import KMeans
+from joblib import Memory
 
-from ._base import _SEED_BOUND, BaseDeepClusterer, FitState
+from ._base import BaseDeepClusterer
 from ._utils import Interval
-from .nn import squared_distances
 
 
 class AutoEncoderKMeans(BaseDeepClusterer):
@@ -45,12 +44,26 @@ class AutoEncoderKMeans(BaseDeepClusterer):
         :meth:`predict_proba`.
     batch_size : int, default=256
         Rows per mini-batch for training and per chunk for inference.
+    pretraining : {"end-to-end", "layerwise"}, default="end-to-end"
+        How the autoencoder is pretrained: as a whole ("end-to-end", DEC-keras),
+        or greedily layer by layer as a stacked denoising autoencoder and then
+        fine-tuned as a whole ("layerwise", the original DEC code; dense network
+        only).
     pretrain_epochs : int, default=100
-        Passes over the data to train the autoencoder.
+        Passes over the data to train the autoencoder; with "layerwise", the
+        budget of each layer's stage and of the fine-tuning.
     corruption : float, default=0.0
-        Fraction of input values zeroed (dropout) while the autoencoder is
-        pretrained, which makes it a denoising autoencoder; 0 trains a plain one
-        (as DEC-keras, whose author found dropout did not help on MNIST).
+        Dropout rate of the denoising corruption during pretraining. With
+        "end-to-end" it zeroes input values; with "layerwise" it applies to each
+        stage's hidden units and to the input of every stage but the first (the
+        original DEC used 0.2), and the fine-tuning is not corrupted. 0 trains
+        plain autoencoders (as DEC-keras, whose author found dropout did not help
+        on MNIST).
+    memory : str, joblib.Memory or None, default=None
+        Caches the pretrained autoencoder, keyed on the data, the pretraining
+        parameters, the seed and the device, as ``Pipeline(memory=...)`` caches
+        transformers: a grid search over the other parameters then pretrains
+        once per training set. A string is a cache directory.
     learning_rate : float, default=1e-3
         Step size of the optimizer.
     optimizer : {"adam", "sgd"}, default="adam"
@@ -134,8 +147,10 @@ class AutoEncoderKMeans(BaseDeepClusterer):
         n_init: int = 20,
         alpha: float = 1.0,
         batch_size: int = 256,
+        pretraining: str = "end-to-end",
         pretrain_epochs: int = 100,
         corruption: float = 0.0,
+        memory: str | Memory | None = None,
         learning_rate: float = 1e-3,
         optimizer: str = "adam",
         device: str | torch.device = "auto",
@@ -149,8 +164,10 @@ class AutoEncoderKMeans(BaseDeepClusterer):
             image_shape=image_shape,
             conv_channels=conv_channels,
             batch_size=batch_size,
+            pretraining=pretraining,
             pretrain_epochs=pretrain_epochs,
             corruption=corruption,
+            memory=memory,
             learning_rate=learning_rate,
             optimizer=optimizer,
             device=device,
@@ -159,23 +176,3 @@ class AutoEncoderKMeans(BaseDeepClusterer):
         )
         self.n_init = n_init
         self.alpha = alpha
-
-    def _initialize_clusters(
-        self, module: torch.nn.Module, X: np.ndarray, state: FitState
-    ) -> None:
-        embedding = self._embed(module, X, state.device)
-        kmeans = KMeans(
-            self.n_clusters,
-            n_init=self.n_init,
-            random_state=state.rng.randint(_SEED_BOUND),
-        ).fit(embedding)
-        with torch.no_grad():
-            module.assignment.centers.copy_(torch.as_tensor(kmeans.cluster_centers_))
-
-    def _set_cluster_attributes(self) -> None:
-        centers = self.module_.assignment.centers.detach().cpu().double().numpy()
-        self.cluster_centers_ = centers[self._label_order]
-
-    def _score_tensor(self, module: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
-        distances = squared_distances(module.encode(x), module.assignment.centers)
-        return -distances.min(dim=1).values

@@ -4,12 +4,11 @@ The base owns everything that is not specific to a method: input validation,
 device and seed handling, the fit template, batched inference, pickling across
 devices and tags. An estimator declares its parameters and fills in a few hooks:
 
-``_build_module(n_features)``
-    the torch module to train (default: autoencoder + Student's t head);
-``_pretrain(module, data, state)``
-    default: train the autoencoder on reconstruction for ``pretrain_epochs``;
+``_build_module(autoencoder)``
+    the torch module to train around the pretrained autoencoder (default: the
+    autoencoder + a Student's t head);
 ``_initialize_clusters(module, X, state)``
-    place the clusters on the pretrained embedding;
+    place the clusters on the pretrained embedding (default: k-means);
 ``_cluster_phase(module, data, state)``
     default: nothing; DEC-like methods train the clustering loss here;
 ``_proba_tensor``, ``_transform_tensor``, ``_score_tensor``
@@ -34,12 +33,19 @@ from sklearn.base import (
     ClusterMixin,
     TransformerMixin,
 )
+from sklearn.cluster import KMeans
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, check_memory, validate_data
 
 from . import _training
+from ._pretraining import (
+    PRETRAINING_SCHEMES,
+    PretrainedAutoencoder,
+    pretrain_autoencoder,
+)
 from ._utils import (
     DeviceWarning,
+    HasMethods,
     Interval,
     StrOptions,
     _fit_context,
@@ -47,13 +53,7 @@ from ._utils import (
     resolve_device,
     seeded_torch,
 )
-from .nn import (
-    ClusteringAutoencoder,
-    ConvAutoencoder,
-    MLPAutoencoder,
-    StudentTAssignment,
-)
-from .nn.losses import reconstruction_loss
+from .nn import ClusteringAutoencoder, StudentTAssignment, squared_distances
 
 _SEED_BOUND = np.iinfo(np.int32).max
 
@@ -63,8 +63,9 @@ class FitState:
     """What the fit hooks share during one call to ``fit``.
 
     ``rng`` seeds everything drawn with numpy or scikit-learn (KMeans);
-    ``generator`` draws the training permutations; ``n_iter`` is reported as the
-    estimator's ``n_iter_``.
+    ``generator`` draws the cluster phase's permutations; ``n_iter`` is reported
+    as the estimator's ``n_iter_`` (the pretraining epochs unless the cluster
+    phase sets it).
     """
 
     device: torch.device
@@ -90,7 +91,9 @@ class BaseDeepClusterer(
         "conv_channels": ["array-like"],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
+        "pretraining": [StrOptions(set(PRETRAINING_SCHEMES))],
         "corruption": [Interval(Real, 0, 1, closed="left")],
+        "memory": [None, str, HasMethods(["cache"])],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "optimizer": [StrOptions({"adam", "sgd"})],
         "device": [str, torch.device],
@@ -107,8 +110,10 @@ class BaseDeepClusterer(
         image_shape,
         conv_channels,
         batch_size,
+        pretraining,
         pretrain_epochs,
         corruption,
+        memory,
         learning_rate,
         optimizer,
         device,
@@ -121,8 +126,10 @@ class BaseDeepClusterer(
         self.image_shape = image_shape
         self.conv_channels = conv_channels
         self.batch_size = batch_size
+        self.pretraining = pretraining
         self.pretrain_epochs = pretrain_epochs
         self.corruption = corruption
+        self.memory = memory
         self.learning_rate = learning_rate
         self.optimizer = optimizer
         self.device = device
@@ -151,16 +158,20 @@ class BaseDeepClusterer(
         self._check_params_against_data(X)
         device = resolve_device(self.device)
         rng = check_random_state(self.random_state)
-        seed = int(rng.randint(_SEED_BOUND))
-        with seeded_torch(seed, device):
+        # Separate seeds keep the cluster phase identical whether the pretrained
+        # autoencoder comes from the cache or is trained now.
+        pretrain_seed, cluster_seed = (int(s) for s in rng.randint(_SEED_BOUND, size=2))
+        pretrained = self._pretrain(X, device, pretrain_seed)
+        with seeded_torch(cluster_seed, device):
             state = FitState(
                 device=device,
                 rng=rng,
-                generator=torch.Generator(device=device).manual_seed(seed),
+                generator=torch.Generator(device=device).manual_seed(cluster_seed),
+                history=list(pretrained.history),
+                n_iter=pretrained.n_epochs,
             )
+            module = self._build_module(pretrained.autoencoder).to(device)
             data = torch.tensor(X, dtype=torch.float32, device=device)
-            module = self._build_module(X.shape[1]).to(device)
-            self._pretrain(module, data, state)
             self._initialize_clusters(module, X, state)
             self._cluster_phase(module, data, state)
         module.eval()
@@ -196,56 +207,68 @@ class BaseDeepClusterer(
                     f"height, width) with channels*height*width == n_features="
                     f"{n_features}; X has {n_features} features per row."
                 )
+            if self.pretraining == "layerwise":
+                raise ValueError(
+                    "pretraining='layerwise' trains a dense autoencoder layer by "
+                    "layer and is not available with image_shape; use "
+                    "pretraining='end-to-end' for the convolutional autoencoder."
+                )
 
     # --------------------------------------------------------- fit hooks
 
-    def _build_module(self, n_features: int) -> torch.nn.Module:
-        """Autoencoder (dense, or conv with ``image_shape``) + Student's t head.
+    def _pretrain(
+        self, X: np.ndarray, device: torch.device, seed: int
+    ) -> PretrainedAutoencoder:
+        """The autoencoder trained on reconstruction, through ``memory``'s cache.
+
+        The cache key is ``X``, the pretraining parameters, the seed and the
+        device; ``verbose`` is left out of it.
+        """
+        pretrain = check_memory(self.memory).cache(
+            pretrain_autoencoder, ignore=["verbose"]
+        )
+        return pretrain(
+            X,
+            seed=seed,
+            device=str(device),
+            hidden_layer_sizes=tuple(self.hidden_layer_sizes),
+            latent_dim=self.latent_dim,
+            image_shape=None if self.image_shape is None else tuple(self.image_shape),
+            conv_channels=tuple(self.conv_channels),
+            pretraining=self.pretraining,
+            pretrain_epochs=self.pretrain_epochs,
+            corruption=self.corruption,
+            batch_size=self.batch_size,
+            optimizer=self.optimizer,
+            learning_rate=self.learning_rate,
+            verbose=self.verbose,
+        )
+
+    def _build_module(self, autoencoder: torch.nn.Module) -> torch.nn.Module:
+        """The pretrained autoencoder + a Student's t head on its embedding.
 
         Estimators that keep this default declare the kernel's ``alpha`` parameter.
         """
         return ClusteringAutoencoder(
-            self._build_autoencoder(n_features),
+            autoencoder,
             StudentTAssignment(self.n_clusters, self.latent_dim, self.alpha),
         )
-
-    def _build_autoencoder(self, n_features: int) -> torch.nn.Module:
-        if self.image_shape is None:
-            return MLPAutoencoder(
-                n_features, tuple(self.hidden_layer_sizes), self.latent_dim
-            )
-        return ConvAutoencoder(
-            self.image_shape, tuple(self.conv_channels), self.latent_dim
-        )
-
-    def _pretrain(
-        self, module: torch.nn.Module, data: torch.Tensor, state: FitState
-    ) -> None:
-        """Train ``module.autoencoder`` to reconstruct ``data`` from a corrupted copy.
-
-        The corruption is dropout on the input (masking noise, rescaled to keep
-        its expectation), as in a denoising autoencoder; 0 trains a plain one.
-        """
-        autoencoder = module.autoencoder
-
-        def loss(batch: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
-            corrupted = torch.nn.functional.dropout(batch, self.corruption)
-            return reconstruction_loss(batch, autoencoder(corrupted))
-
-        result = self._train(
-            autoencoder,
-            data,
-            loss,
-            state,
-            phase="pretrain",
-            n_epochs=self.pretrain_epochs,
-        )
-        state.n_iter = result.n_epochs
 
     def _initialize_clusters(
         self, module: torch.nn.Module, X: np.ndarray, state: FitState
     ) -> None:
-        raise NotImplementedError
+        """Place the centres by k-means (``n_init`` seeded restarts) on the embedding.
+
+        Estimators that keep this default declare the ``n_init`` parameter.
+        """
+        embedding = self._embed(module, X, state.device)
+        kmeans = KMeans(
+            self.n_clusters,
+            n_init=self.n_init,
+            random_state=state.rng.randint(_SEED_BOUND),
+        ).fit(embedding)
+        with torch.no_grad():
+            module.assignment.centers.copy_(torch.as_tensor(kmeans.cluster_centers_))
 
     def _cluster_phase(
         self, module: torch.nn.Module, data: torch.Tensor, state: FitState
@@ -253,7 +276,12 @@ class BaseDeepClusterer(
         """Train the clustering objective; methods without one leave this empty."""
 
     def _set_cluster_attributes(self) -> None:
-        """Set method-specific fitted attributes once ``_label_order`` is known."""
+        """Set the fitted attributes of the clusters once ``_label_order`` is known.
+
+        Default: ``cluster_centers_`` from the Student's t head's centres.
+        """
+        centers = self.module_.assignment.centers.detach().cpu().double().numpy()
+        self.cluster_centers_ = centers[self._label_order]
 
     def _train(
         self,
@@ -308,7 +336,9 @@ class BaseDeepClusterer(
         return module.encode(x)
 
     def _score_tensor(self, module: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError
+        """Negative squared distance of each embedded row to its nearest centre."""
+        distances = squared_distances(module.encode(x), module.assignment.centers)
+        return -distances.min(dim=1).values
 
     # ------------------------------------------------------ public inference
 

@@ -11,10 +11,11 @@ from collections.abc import Iterator
 
 import torch
 from sklearn.base import _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 __all__ = [
     "DeviceWarning",
+    "HasMethods",
     "Interval",
     "StrOptions",
     "_fit_context",

@@ -50,6 +50,17 @@ def test_centres_are_kmeans_on_the_pretrained_embedding(blobs):
         )
 
 
+def test_n_iter_counts_the_pretraining_epochs(blobs):
+    X, _ = blobs
+    model = AutoEncoderKMeans(3, random_state=0, **FAST_AE).fit(X)
+    assert model.n_iter_ == FAST_AE["pretrain_epochs"]
+    layerwise = AutoEncoderKMeans(
+        3, pretraining="layerwise", random_state=0, **FAST_AE
+    ).fit(X)
+    # One stage per layer pair (two here), then the end-to-end fine-tuning.
+    assert layerwise.n_iter_ == 3 * FAST_AE["pretrain_epochs"]
+
+
 def test_dense_network_by_default(blobs):
     X, _ = blobs
     model = AutoEncoderKMeans(3, random_state=0, **FAST_AE).fit(X)
