@@ -14,7 +14,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 
-from skdeepcluster import DeviceWarning, _base
+from skdeepcluster import DeviceWarning, _base, _training
 from skdeepcluster._utils import resolve_device
 
 from fast_estimators import estimator_id, fast_estimators
@@ -268,6 +268,16 @@ def test_predict_before_fit_is_rejected(estimator, blobs):
             {"image_shape": (2, 2)},
             r"image_shape=\(2, 2\) must be \(channels, height, width\)",
         ),
+        (
+            {"pretraining": "greedy"},
+            r"'pretraining' parameter .* among \{.*'layerwise'.*\}",
+        ),
+        ({"corruption": 1.0}, r"'corruption' parameter .* range \[0.0, 1.0\)"),
+        ({"memory": 3}, r"'memory' parameter .* None, .*str.*cache"),
+        (
+            {"pretraining": "layerwise", "image_shape": (1, 2, 2)},
+            r"pretraining='layerwise' .* not available with image_shape",
+        ),
     ],
 )
 def test_invalid_parameters_are_named(estimator, blobs, params, message):
@@ -332,3 +342,41 @@ def test_corruption_makes_pretraining_denoise(estimator, blobs):
 
 def _last_loss(model, phase):
     return [h["loss"] for h in model.history_ if h["phase"] == phase][-1]
+
+
+@ESTIMATORS
+def test_memory_reuses_the_pretrained_autoencoder(
+    estimator, blobs, tmp_path, monkeypatch
+):
+    X, _ = blobs
+    phases = []
+    train = _training.train
+
+    def recording_train(*args, phase, **kwargs):
+        phases.append(phase)
+        return train(*args, phase=phase, **kwargs)
+
+    monkeypatch.setattr(_training, "train", recording_train)
+    settings = {"n_clusters": 3, "random_state": 0}
+    plain = clone(estimator).set_params(**settings).fit(X)
+    assert phases.count("pretrain") == 1
+
+    phases.clear()
+    cached = clone(estimator).set_params(memory=str(tmp_path), **settings)
+    first = clone(cached).fit(X)
+    second = clone(cached).set_params(n_clusters=2).fit(X)
+    third = clone(cached).set_params(n_clusters=3).fit(X)
+    # Only the first fit pretrains; changing a cluster-phase parameter hits the cache.
+    assert phases.count("pretrain") == 1
+    assert second.labels_.max() == 1
+    # A cache hit gives the same model as pretraining anew.
+    np.testing.assert_array_equal(first.labels_, plain.labels_)
+    np.testing.assert_array_equal(third.labels_, plain.labels_)
+    assert third.history_ == plain.history_
+
+    phases.clear()
+    clone(cached).set_params(pretrain_epochs=2).fit(X)
+    clone(cached).set_params(random_state=1).fit(X)
+    clone(cached).fit(X[:60])
+    # A new pretraining parameter, seed or training set is a cache miss.
+    assert phases.count("pretrain") == 3

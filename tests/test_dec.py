@@ -1,0 +1,155 @@
+"""DECClustering: the target schedule, tol stopping, IDEC, quality."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import load_digits
+from sklearn.metrics import adjusted_rand_score
+
+from skdeepcluster import AutoEncoderKMeans, DECClustering
+from skdeepcluster.metrics import cluster_accuracy
+from skdeepcluster.nn import losses
+
+from fast_estimators import FAST_AE
+
+
+def test_target_is_computed_on_all_rows_only_every_update_interval(blobs, monkeypatch):
+    X, _ = blobs
+    calls = []
+    target_distribution = losses.target_distribution
+
+    def recording(q):
+        calls.append(q.shape[0])
+        return target_distribution(q)
+
+    monkeypatch.setattr(losses, "target_distribution", recording)
+    model = DECClustering(
+        3,
+        batch_size=16,
+        update_interval=5,
+        tol=0.0,
+        max_epochs=4,
+        random_state=0,
+        **FAST_AE,
+    ).fit(X)
+    iterations = 4 * math.ceil(90 / 16)
+    assert model.n_iter_ == iterations
+    assert not model.converged_
+    # Iterations 0, 5, ..., 20: five updates, each over the 90 training rows.
+    assert calls == [90] * math.ceil(iterations / 5)
+
+
+def test_default_update_interval_is_one_epoch(blobs, monkeypatch):
+    X, _ = blobs
+    calls = []
+    target_distribution = losses.target_distribution
+    monkeypatch.setattr(
+        losses,
+        "target_distribution",
+        lambda q: calls.append(1) or target_distribution(q),
+    )
+    DECClustering(3, batch_size=16, tol=0.0, max_epochs=3, **FAST_AE).fit(X)
+    assert len(calls) == 3
+
+
+def test_tol_stops_training_once_labels_settle(blobs):
+    X, y = blobs
+    model = DECClustering(
+        3, batch_size=16, max_epochs=200, random_state=0, **FAST_AE
+    ).fit(X)
+    assert model.converged_
+    assert model.n_iter_ < 200 * math.ceil(90 / 16)
+    cluster = [h for h in model.history_ if h["phase"] == "cluster"]
+    assert cluster[-1]["n_iterations"] <= model.n_iter_
+    assert adjusted_rand_score(y, model.labels_) > 0.9
+
+
+def test_predict_proba_is_q_and_labels_are_its_argmax(blobs):
+    X, _ = blobs
+    model = DECClustering(3, alpha=2.0, max_epochs=5, random_state=0, **FAST_AE).fit(X)
+    Z = model.transform(X).astype(np.float64)
+    distances = ((Z[:, None, :] - model.cluster_centers_[None]) ** 2).sum(-1)
+    kernel = (1 + distances / 2.0) ** -1.5
+    q = kernel / kernel.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(model.predict_proba(X), q, rtol=1e-6)
+    np.testing.assert_array_equal(model.labels_, q.argmax(axis=1))
+    np.testing.assert_array_equal(model.labels_, model.predict(X))
+
+
+def test_cluster_phase_moves_the_kmeans_centres(blobs):
+    X, _ = blobs
+    settings = {"random_state": 0, **FAST_AE}
+    start = AutoEncoderKMeans(3, **settings).fit(X)
+    untrained = DECClustering(3, max_epochs=0, **settings).fit(X)
+    model = DECClustering(3, max_epochs=20, tol=0.0, **settings).fit(X)
+    # Same seed, same pretraining and k-means: DEC starts where AutoEncoderKMeans
+    # ends, then trains the encoder and the centres.
+    np.testing.assert_array_equal(untrained.cluster_centers_, start.cluster_centers_)
+    assert not np.allclose(model.cluster_centers_, start.cluster_centers_)
+    assert not np.allclose(model.transform(X), start.transform(X))
+
+
+def _decoder_weights(model):
+    return [p.detach().clone() for p in model.module_.autoencoder.decoder.parameters()]
+
+
+def test_dec_discards_the_decoder_and_idec_trains_it(blobs):
+    X, _ = blobs
+    settings = {"random_state": 0, "tol": 0.0, **FAST_AE}
+    pretrained = DECClustering(3, max_epochs=0, **settings).fit(X)
+    dec = DECClustering(3, max_epochs=10, **settings).fit(X)
+    idec = DECClustering(3, max_epochs=10, reconstruction_weight=10.0, **settings)
+    idec.fit(X)
+    for before, after in zip(
+        _decoder_weights(pretrained), _decoder_weights(dec), strict=True
+    ):
+        torch.testing.assert_close(before, after, rtol=0, atol=0)
+    assert any(
+        not torch.equal(before, after)
+        for before, after in zip(
+            _decoder_weights(pretrained), _decoder_weights(idec), strict=True
+        )
+    )
+    assert not np.allclose(dec.transform(X), idec.transform(X))
+
+
+def test_reconstruction_weight_keeps_the_embedding_decodable(blobs):
+    X, _ = blobs
+    settings = {"random_state": 0, "tol": 0.0, "max_epochs": 100, **FAST_AE}
+
+    def reconstruction_error(model):
+        module = model.module_.autoencoder
+        with torch.no_grad():
+            x = torch.tensor(X, dtype=torch.float32)
+            return float(losses.reconstruction_loss(x, module(x)))
+
+    dec = DECClustering(3, **settings).fit(X)
+    idec = DECClustering(3, reconstruction_weight=10.0, **settings).fit(X)
+    assert reconstruction_error(idec) < reconstruction_error(dec)
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"update_interval": 0}, r"'update_interval' parameter .* range \[1, inf\)"),
+        ({"tol": -0.1}, r"'tol' parameter .* range \[0.0, 1.0\]"),
+        ({"max_epochs": -1}, r"'max_epochs' parameter .* range \[0, inf\)"),
+        ({"reconstruction_weight": -1.0}, r"'reconstruction_weight' parameter"),
+        ({"cluster_learning_rate": 0.0}, r"'cluster_learning_rate' parameter"),
+        ({"alpha": 0.0}, r"'alpha' parameter .* range \(0.0, inf\)"),
+        ({"n_init": 0}, r"'n_init' parameter"),
+    ],
+)
+def test_invalid_dec_parameters_are_named(blobs, params, message):
+    X, _ = blobs
+    with pytest.raises(ValueError, match=message):
+        DECClustering(3, **FAST_AE, **params).fit(X)
+
+
+@pytest.mark.slow
+def test_digits_accuracy_with_default_settings():
+    X, y = load_digits(return_X_y=True)
+    labels = DECClustering(n_clusters=10, random_state=0).fit_predict(X / 16.0)
+    assert cluster_accuracy(y, labels) >= 0.88

@@ -1,0 +1,89 @@
+"""Pretraining: the layer-wise stacked denoising autoencoder and its stages."""
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from skdeepcluster._pretraining import _layer_stages, pretrain_autoencoder
+from skdeepcluster.nn import MLPAutoencoder
+from skdeepcluster.nn.losses import reconstruction_loss
+
+SETTINGS = {
+    "seed": 0,
+    "device": "cpu",
+    "hidden_layer_sizes": (6, 5),
+    "latent_dim": 2,
+    "image_shape": None,
+    "conv_channels": (4,),
+    "pretrain_epochs": 2,
+    "corruption": 0.2,
+    "batch_size": 16,
+    "optimizer": "adam",
+    "learning_rate": 1e-3,
+}
+
+
+def test_layerwise_trains_one_stage_per_layer_then_fine_tunes(blobs):
+    X, _ = blobs
+    result = pretrain_autoencoder(X, pretraining="layerwise", **SETTINGS)
+    phases = [h["phase"] for h in result.history]
+    stages = ["pretrain-layer1", "pretrain-layer2", "pretrain-layer3", "pretrain"]
+    assert phases == [stage for stage in stages for _ in range(2)]
+    assert result.n_epochs == 8
+
+
+def test_each_stage_reconstructs_the_previous_layer_and_trains_only_its_pair():
+    torch.manual_seed(0)
+    autoencoder = MLPAutoencoder(4, (6, 5), 2)
+    x = torch.randn(8, 4)
+    stages = list(_layer_stages(autoencoder, corruption=0.0))
+    assert len(stages) == 3
+    module, loss = stages[1]
+    enc, dec = autoencoder.encoder, autoencoder.decoder
+    # Stage 2: encoder layer 2 (ReLU) and its mirror, decoder layer 2 (ReLU),
+    # reconstruct the output of encoder layer 1.
+    inputs = F.relu(enc[0](x))
+    expected = reconstruction_loss(inputs, F.relu(dec[2](F.relu(enc[2](inputs)))))
+    value = loss(x, torch.arange(8))
+    torch.testing.assert_close(value, expected)
+    value.backward()
+    assert list(module) == [enc[2], dec[2]]
+    assert enc[0].weight.grad is None and dec[4].weight.grad is None
+    assert enc[2].weight.grad is not None and dec[2].weight.grad is not None
+    # The innermost stage has a linear embedding and a ReLU output.
+    _, innermost = stages[2]
+    z = enc[4](F.relu(enc[2](inputs)))
+    hidden = F.relu(enc[2](inputs))
+    expected = reconstruction_loss(hidden, F.relu(dec[0](z)))
+    torch.testing.assert_close(innermost(x, torch.arange(8)), expected)
+
+
+def test_the_first_stage_does_not_corrupt_the_raw_features():
+    torch.manual_seed(0)
+    autoencoder = MLPAutoencoder(4, (), 3)
+    x = torch.randn(64, 4)
+    ((_, loss),) = list(_layer_stages(autoencoder, corruption=0.0))
+    clean = loss(x, torch.arange(64))
+    ((_, loss),) = list(_layer_stages(autoencoder, corruption=0.5))
+    # Only the hidden units are dropped: the loss equals a hidden-only dropout
+    # drawn from the same seed, which a dropout of the raw inputs would break.
+    torch.manual_seed(1)
+    noisy = loss(x, torch.arange(64))
+    torch.manual_seed(1)
+    hidden = F.dropout(autoencoder.encoder[0](x), 0.5)
+    expected = reconstruction_loss(x, autoencoder.decoder[0](hidden))
+    torch.testing.assert_close(noisy, expected)
+    assert not torch.equal(noisy, clean)
+
+
+def test_pretraining_is_a_pure_function_of_its_arguments(blobs):
+    X, _ = blobs
+    first = pretrain_autoencoder(X, pretraining="end-to-end", **SETTINGS)
+    again = pretrain_autoencoder(X, pretraining="end-to-end", **SETTINGS)
+    other = pretrain_autoencoder(X, pretraining="end-to-end", **{**SETTINGS, "seed": 1})
+    x = torch.tensor(X, dtype=torch.float32)
+    with torch.no_grad():
+        z = first.autoencoder.encode(x)
+        np.testing.assert_array_equal(z, again.autoencoder.encode(x))
+        assert not torch.equal(z, other.autoencoder.encode(x))
+    assert first.history == again.history
