@@ -27,10 +27,13 @@ import torch
 from sklearn.cluster import KMeans
 from sklearn.datasets import load_digits
 
-from skdeepcluster import all_estimators
+from skdeepcluster import DECClustering, all_estimators
 from skdeepcluster.demo import evaluate
 
 HERE = Path(__file__).resolve().parent
+
+# Named settings of an estimator, benchmarked as methods of their own.
+VARIANTS = {"IDEC": (DECClustering, {"reconstruction_weight": 10.0})}
 
 
 def load(data: str, n: int | None, seed: int) -> tuple[str, np.ndarray, np.ndarray]:
@@ -111,9 +114,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     params = json.loads(args.params)
-    available = dict(all_estimators())
-    available["KMeans"] = KMeans
-    names = args.estimators or ["KMeans", *dict(all_estimators())]
+    available = {name: (cls, {}) for name, cls in all_estimators()}
+    available.update(VARIANTS, KMeans=(KMeans, {}))
+    names = args.estimators or ["KMeans", *dict(all_estimators()), *VARIANTS]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     jsonl = out / "results.jsonl"
@@ -121,11 +124,11 @@ def main(argv: list[str] | None = None) -> None:
         data_name, X, y = load(args.data, args.n, seed)
         n_clusters = len(np.unique(y))
         for name in names:
-            cls = available[name]
+            cls, variant = available[name]
             if cls is KMeans:
                 model, used = KMeans(n_clusters, n_init=20, random_state=seed), {}
             else:
-                used = {"device": args.device, **params}
+                used = {"device": args.device, **variant, **params}
                 model = cls(n_clusters=n_clusters, random_state=seed, **used)
                 used.pop("device")
             scores = evaluate(model, X, y)

@@ -4,6 +4,8 @@ The base owns everything that is not specific to a method: input validation,
 device and seed handling, the fit template, batched inference, pickling across
 devices and tags. An estimator declares its parameters and fills in a few hooks:
 
+``_pretrain(X, device, seed)``
+    default: the shared autoencoder pretraining, cached through ``memory``;
 ``_build_module(autoencoder)``
     the torch module to train around the pretrained autoencoder (default: the
     autoencoder + a Student's t head);

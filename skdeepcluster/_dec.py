@@ -10,7 +10,7 @@ import torch
 from joblib import Memory
 
 from ._base import BaseDeepClusterer, FitState
-from ._utils import Interval
+from ._utils import Interval, StrOptions
 from .nn import losses
 
 
@@ -54,17 +54,28 @@ class DECClustering(BaseDeepClusterer):
         Weight ``w`` of the reconstruction error in the cluster-phase loss
         ``KL(P || Q) + w * L_rec``. 0 is DEC (the decoder is discarded). IDEC's
         ``L_rec + 0.1 * KL`` is ``w = 10`` with the loss scaled by 10, which Adam
-        does not see; with ``optimizer="sgd"`` also divide
-        ``cluster_learning_rate`` by 10 to reproduce it exactly.
-    update_interval : int, default=None
+        does not see; with SGD also divide ``cluster_learning_rate`` by 10 to
+        reproduce it exactly.
+    update_interval : int or None, default=140
         Iterations (mini-batches) between two computations of the target ``P``
-        on the whole training set. None means once per epoch. The DEC papers
-        used 140 to 160 on MNIST's 70,000 rows with batches of 256.
+        on the whole training set; None means once per epoch. The default is
+        DEC-keras' MNIST setting (the original code used 160). Small data sets
+        need it in iterations rather than epochs: with a few batches per epoch
+        the labels barely move between two updates and ``tol`` would stop
+        training before it started.
     tol : float, default=1e-3
         Training stops when the fraction of training rows whose label changed
         between two target updates is below ``tol``. 0 disables the check.
     max_epochs : int, default=200
         Maximum number of passes over the data in the cluster phase.
+    rescale_embedding : bool, default=True
+        Before k-means, rescale the pretrained embedding (the encoder's last
+        layer, with the decoder's first layer compensating, so reconstructions
+        do not change) to unit mean variance per dimension. The Student's t
+        kernel has a fixed unit width: on embeddings whose clusters are much
+        closer than 1 (common for small data sets), ``Q`` is almost uniform and
+        self-training degrades the clusters. False keeps the scale pretraining
+        gave, as the reference code.
     batch_size : int, default=256
         Rows per mini-batch for training and per chunk for inference.
     pretraining : {"end-to-end", "layerwise"}, default="end-to-end"
@@ -87,11 +98,16 @@ class DECClustering(BaseDeepClusterer):
         pretrains once per training set. A string is a cache directory.
     learning_rate : float, default=1e-3
         Step size of the optimizer during pretraining.
-    cluster_learning_rate : float, default=1e-4
-        Step size of the optimizer during the cluster phase.
     optimizer : {"adam", "sgd"}, default="adam"
-        Optimizer of both phases; "sgd" uses momentum 0.9 (the original DEC
-        used SGD with learning rate 0.01 in the cluster phase).
+        Optimizer of the pretraining; "sgd" uses momentum 0.9.
+    cluster_learning_rate : float, default=0.01
+        Step size of the optimizer during the cluster phase.
+    cluster_optimizer : {"sgd", "adam"}, default="sgd"
+        Optimizer of the cluster phase. The default, SGD with momentum 0.9 and
+        learning rate 0.01, is DEC's. Adam moves every weight by about the
+        learning rate per step whatever the gradient, which lets the KL loss
+        distort the embedding (use about 1e-4 with it); IDEC used Adam with
+        1e-3 on MNIST, where the reconstruction term holds the embedding.
     device : str or torch.device, default="auto"
         "auto" (CUDA, then MPS, then CPU), "cpu", "cuda", "cuda:<index>", "mps"
         or a :class:`torch.device`.
@@ -171,6 +187,8 @@ class DECClustering(BaseDeepClusterer):
         "update_interval": [Interval(Integral, 1, None, closed="left"), None],
         "tol": [Interval(Real, 0, 1, closed="both")],
         "max_epochs": [Interval(Integral, 0, None, closed="left")],
+        "rescale_embedding": ["boolean"],
+        "cluster_optimizer": [StrOptions({"adam", "sgd"})],
         "cluster_learning_rate": [Interval(Real, 0, None, closed="neither")],
     }
 
@@ -185,17 +203,19 @@ class DECClustering(BaseDeepClusterer):
         n_init: int = 20,
         alpha: float = 1.0,
         reconstruction_weight: float = 0.0,
-        update_interval: int | None = None,
+        update_interval: int | None = 140,
         tol: float = 1e-3,
         max_epochs: int = 200,
+        rescale_embedding: bool = True,
         batch_size: int = 256,
         pretraining: str = "end-to-end",
         pretrain_epochs: int = 100,
         corruption: float = 0.0,
         memory: str | Memory | None = None,
         learning_rate: float = 1e-3,
-        cluster_learning_rate: float = 1e-4,
         optimizer: str = "adam",
+        cluster_learning_rate: float = 0.01,
+        cluster_optimizer: str = "sgd",
         device: str | torch.device = "auto",
         random_state: int | np.random.RandomState | None = None,
         verbose: int = 0,
@@ -223,7 +243,19 @@ class DECClustering(BaseDeepClusterer):
         self.update_interval = update_interval
         self.tol = tol
         self.max_epochs = max_epochs
+        self.rescale_embedding = rescale_embedding
         self.cluster_learning_rate = cluster_learning_rate
+        self.cluster_optimizer = cluster_optimizer
+
+    def _initialize_clusters(
+        self, module: torch.nn.Module, X: np.ndarray, state: FitState
+    ) -> None:
+        if self.rescale_embedding:
+            embedding = self._embed(module, X, state.device)
+            scale = float(np.sqrt(embedding.var(axis=0).mean()))
+            if scale > 0:
+                module.autoencoder.rescale_embedding_(1.0 / scale)
+        super()._initialize_clusters(module, X, state)
 
     def _cluster_phase(
         self, module: torch.nn.Module, data: torch.Tensor, state: FitState
@@ -268,6 +300,7 @@ class DECClustering(BaseDeepClusterer):
             state,
             phase="cluster",
             n_epochs=self.max_epochs,
+            optimizer=self.cluster_optimizer,
             learning_rate=self.cluster_learning_rate,
             interval=interval,
             on_interval=update_target,

@@ -10,7 +10,7 @@ from sklearn.metrics import adjusted_rand_score
 
 from skdeepcluster import AutoEncoderKMeans, DECClustering
 from skdeepcluster.metrics import cluster_accuracy
-from skdeepcluster.nn import losses
+from skdeepcluster.nn import ConvAutoencoder, losses
 
 from fast_estimators import FAST_AE
 
@@ -41,7 +41,7 @@ def test_target_is_computed_on_all_rows_only_every_update_interval(blobs, monkey
     assert calls == [90] * math.ceil(iterations / 5)
 
 
-def test_default_update_interval_is_one_epoch(blobs, monkeypatch):
+def test_update_interval_none_is_one_epoch(blobs, monkeypatch):
     X, _ = blobs
     calls = []
     target_distribution = losses.target_distribution
@@ -50,14 +50,16 @@ def test_default_update_interval_is_one_epoch(blobs, monkeypatch):
         "target_distribution",
         lambda q: calls.append(1) or target_distribution(q),
     )
-    DECClustering(3, batch_size=16, tol=0.0, max_epochs=3, **FAST_AE).fit(X)
+    DECClustering(
+        3, batch_size=16, update_interval=None, tol=0.0, max_epochs=3, **FAST_AE
+    ).fit(X)
     assert len(calls) == 3
 
 
 def test_tol_stops_training_once_labels_settle(blobs):
     X, y = blobs
     model = DECClustering(
-        3, batch_size=16, max_epochs=200, random_state=0, **FAST_AE
+        3, batch_size=16, update_interval=20, max_epochs=200, random_state=0, **FAST_AE
     ).fit(X)
     assert model.converged_
     assert model.n_iter_ < 200 * math.ceil(90 / 16)
@@ -82,13 +84,32 @@ def test_cluster_phase_moves_the_kmeans_centres(blobs):
     X, _ = blobs
     settings = {"random_state": 0, **FAST_AE}
     start = AutoEncoderKMeans(3, **settings).fit(X)
-    untrained = DECClustering(3, max_epochs=0, **settings).fit(X)
-    model = DECClustering(3, max_epochs=20, tol=0.0, **settings).fit(X)
+    dec = {"rescale_embedding": False, **settings}
+    untrained = DECClustering(3, max_epochs=0, **dec).fit(X)
+    model = DECClustering(3, max_epochs=20, tol=0.0, **dec).fit(X)
     # Same seed, same pretraining and k-means: DEC starts where AutoEncoderKMeans
     # ends, then trains the encoder and the centres.
     np.testing.assert_array_equal(untrained.cluster_centers_, start.cluster_centers_)
     assert not np.allclose(model.cluster_centers_, start.cluster_centers_)
     assert not np.allclose(model.transform(X), start.transform(X))
+
+
+def test_rescaled_embedding_has_unit_variance_and_same_reconstruction(blobs):
+    X, _ = blobs
+    settings = {"max_epochs": 0, "random_state": 0, **FAST_AE}
+    raw = DECClustering(3, rescale_embedding=False, **settings).fit(X)
+    scaled = DECClustering(3, **settings).fit(X)
+    Z_raw, Z = raw.transform(X), scaled.transform(X)
+    assert Z.var(axis=0).mean() == pytest.approx(1.0, rel=1e-5)
+    factor = np.sqrt(Z_raw.var(axis=0).mean())
+    np.testing.assert_allclose(Z * factor, Z_raw, rtol=1e-4, atol=1e-6)
+    x = torch.tensor(X, dtype=torch.float32)
+    with torch.no_grad():
+        torch.testing.assert_close(
+            scaled.module_.autoencoder(x), raw.module_.autoencoder(x)
+        )
+    # k-means does not care about the scale: the same partition.
+    np.testing.assert_array_equal(scaled.labels_, raw.labels_)
 
 
 def _decoder_weights(model):
@@ -130,6 +151,25 @@ def test_reconstruction_weight_keeps_the_embedding_decodable(blobs):
     assert reconstruction_error(idec) < reconstruction_error(dec)
 
 
+def test_image_shape_gives_convolutional_dec_and_idec():
+    X, _ = load_digits(return_X_y=True)
+    X = X[:120] / 16.0
+    settings = {
+        "image_shape": (1, 8, 8),
+        "conv_channels": (4, 8),
+        "latent_dim": 3,
+        "pretrain_epochs": 2,
+        "max_epochs": 2,
+        "tol": 0.0,
+        "random_state": 0,
+    }
+    for weight in (0.0, 10.0):
+        model = DECClustering(4, reconstruction_weight=weight, **settings).fit(X)
+        assert isinstance(model.module_.autoencoder, ConvAutoencoder)
+        assert model.transform(X).shape == (120, 3)
+        np.testing.assert_array_equal(model.predict(X), model.labels_)
+
+
 @pytest.mark.parametrize(
     "params, message",
     [
@@ -138,6 +178,8 @@ def test_reconstruction_weight_keeps_the_embedding_decodable(blobs):
         ({"max_epochs": -1}, r"'max_epochs' parameter .* range \[0, inf\)"),
         ({"reconstruction_weight": -1.0}, r"'reconstruction_weight' parameter"),
         ({"cluster_learning_rate": 0.0}, r"'cluster_learning_rate' parameter"),
+        ({"cluster_optimizer": "lbfgs"}, r"'cluster_optimizer' parameter .* among"),
+        ({"rescale_embedding": "yes"}, r"'rescale_embedding' parameter"),
         ({"alpha": 0.0}, r"'alpha' parameter .* range \(0.0, inf\)"),
         ({"n_init": 0}, r"'n_init' parameter"),
     ],

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from ._init import variance_scaling_
+from ._init import rescale_between_, variance_scaling_
 
 
 class ConvAutoencoder(nn.Module):
@@ -85,6 +85,10 @@ class ConvAutoencoder(nn.Module):
             if i < len(self.deconvs) - 1:
                 h = torch.relu(h)
         return h.flatten(1)
+
+    def rescale_embedding_(self, factor: float) -> None:
+        """Multiply the embedding by ``factor``; reconstructions stay the same."""
+        rescale_between_(self.embed, self.expand[0], factor)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Reconstruction of ``x``."""

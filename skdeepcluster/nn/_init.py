@@ -1,7 +1,8 @@
-"""Weight initialisation shared by the autoencoders."""
+"""Weight initialisation and rescaling shared by the autoencoders."""
 
 import math
 
+import torch
 from torch import nn
 
 
@@ -19,3 +20,15 @@ def variance_scaling_(module: nn.Module) -> None:
             nn.init.uniform_(layer.weight, -bound, bound)
             if layer.bias is not None:
                 nn.init.zeros_(layer.bias)
+
+
+@torch.no_grad()
+def rescale_between_(producer: nn.Linear, consumer: nn.Linear, factor: float) -> None:
+    """Scale ``producer``'s outputs by ``factor`` and undo it in ``consumer``.
+
+    ``consumer(producer(x))`` is unchanged (``consumer`` must be linear in its
+    input); only the representation between the two layers is rescaled.
+    """
+    producer.weight.mul_(factor)
+    producer.bias.mul_(factor)
+    consumer.weight.div_(factor)

@@ -6,7 +6,7 @@ from itertools import pairwise
 import torch
 from torch import nn
 
-from ._init import variance_scaling_
+from ._init import rescale_between_, variance_scaling_
 
 
 def mlp(layer_sizes: Sequence[int]) -> nn.Sequential:
@@ -62,6 +62,10 @@ class MLPAutoencoder(nn.Module):
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """Reconstruct rows (n, n_features) from embeddings (n, latent_dim)."""
         return self.decoder(z)
+
+    def rescale_embedding_(self, factor: float) -> None:
+        """Multiply the embedding by ``factor``; reconstructions stay the same."""
+        rescale_between_(self.encoder[-1], self.decoder[0], factor)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Reconstruction of ``x``."""
