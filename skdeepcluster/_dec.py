@@ -302,6 +302,7 @@ class DECClustering(BaseDeepClusterer):
             n_epochs=self.max_epochs,
             optimizer=self.cluster_optimizer,
             learning_rate=self.cluster_learning_rate,
+            learning_rate_name="cluster_learning_rate",
             interval=interval,
             on_interval=update_target,
         )

@@ -59,6 +59,7 @@ def train(
     interval: int | None = None,
     on_interval: StopHook | None = None,
     on_epoch_end: StopHook | None = None,
+    learning_rate_name: str = "learning_rate",
 ) -> TrainingResult:
     """Minimise ``batch_loss`` over mini-batches of ``data`` for ``n_epochs``.
 
@@ -92,6 +93,9 @@ def train(
         returning True stops training.
     on_epoch_end : callable, optional
         ``on_epoch_end(epoch)`` runs after each epoch; returning True stops.
+    learning_rate_name : str, default="learning_rate"
+        The estimator parameter that sets ``learning_rate``, named in the error
+        raised on a NaN/inf loss.
 
     Returns
     -------
@@ -135,7 +139,9 @@ def train(
             if seen:
                 epochs_run += 1
                 epoch_loss = (total / seen).item()
-                _check_finite(epoch_loss, phase, epoch, learning_rate)
+                _check_finite(
+                    epoch_loss, phase, epoch, learning_rate_name, learning_rate
+                )
                 history.append(
                     {
                         "phase": phase,
@@ -155,13 +161,15 @@ def train(
     return TrainingResult(epochs_run, iteration, stopped)
 
 
-def _check_finite(loss: float, phase: str, epoch: int, learning_rate: float) -> None:
+def _check_finite(
+    loss: float, phase: str, epoch: int, learning_rate_name: str, learning_rate: float
+) -> None:
     if not math.isfinite(loss):
         raise ValueError(
             f"The {phase} loss became {loss} at epoch {epoch}; training stopped. "
-            f"Lower learning_rate (now {learning_rate}), scale the input features "
-            "(e.g. with StandardScaler or MinMaxScaler), and drop constant or "
-            "extreme-valued columns."
+            f"Lower {learning_rate_name} (now {learning_rate}), scale the input "
+            "features (e.g. with StandardScaler or MinMaxScaler), and drop "
+            "constant or extreme-valued columns."
         )
 
 

@@ -200,3 +200,18 @@ def test_digits_accuracy_with_default_settings():
     X, y = load_digits(return_X_y=True)
     labels = DECClustering(n_clusters=10, random_state=0).fit_predict(X / 16.0)
     assert cluster_accuracy(y, labels) >= 0.88
+
+
+def test_exploding_cluster_phase_names_cluster_learning_rate(blobs):
+    X, _ = blobs
+    model = DECClustering(
+        3,
+        cluster_learning_rate=1e30,
+        reconstruction_weight=1.0,
+        random_state=0,
+        **FAST_AE,
+    )
+    with pytest.raises(
+        ValueError, match=r"The cluster loss became .* Lower cluster_learning_rate"
+    ):
+        model.fit(X * 1e3)
