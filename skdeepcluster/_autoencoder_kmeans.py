@@ -8,11 +8,11 @@ import numpy as np
 import torch
 from joblib import Memory
 
-from ._base import BaseDeepClusterer
+from ._base import BaseAutoencoderClusterer
 from ._utils import Interval
 
 
-class AutoEncoderKMeans(BaseDeepClusterer):
+class AutoEncoderKMeans(BaseAutoencoderClusterer):
     """Autoencoder embedding followed by k-means.
 
     The classic deep clustering baseline: an autoencoder is trained to
@@ -131,7 +131,7 @@ class AutoEncoderKMeans(BaseDeepClusterer):
     """
 
     _parameter_constraints: dict = {
-        **BaseDeepClusterer._parameter_constraints,
+        **BaseAutoencoderClusterer._parameter_constraints,
         "n_init": [Interval(Integral, 1, None, closed="left")],
         "alpha": [Interval(Real, 0, None, closed="neither")],
     }

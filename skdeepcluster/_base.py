@@ -1,20 +1,23 @@
-"""BaseDeepClusterer: the scikit-learn face shared by every estimator.
+"""The scikit-learn face shared by every estimator, and its autoencoder family.
 
-The base owns everything that is not specific to a method: input validation,
-device and seed handling, the fit template, batched inference, pickling across
-devices and tags. An estimator declares its parameters and fills in a few hooks:
+``BaseDeepClusterer`` owns everything that is not specific to a method: input
+validation, device and seed handling, the fit template, batched inference,
+pickling across devices and tags. A method implements ``_fit_module(X, state)``
+(train and return the torch module) and the per-batch inference hooks
+``_proba_tensor``, ``_transform_tensor`` and ``_score_tensor``, called under
+``torch.inference_mode``.
+
+``BaseAutoencoderClusterer`` is the family that pretrains an autoencoder and
+clusters its embedding (AutoEncoderKMeans, DEC). Its ``_fit_module`` runs
 
 ``_pretrain(X, device, seed)``
-    default: the shared autoencoder pretraining, cached through ``memory``;
+    the shared autoencoder pretraining, cached through ``memory``;
 ``_build_module(autoencoder)``
-    the torch module to train around the pretrained autoencoder (default: the
-    autoencoder + a Student's t head);
+    the module around the pretrained autoencoder (default: a Student's t head);
 ``_initialize_clusters(module, X, state)``
     place the clusters on the pretrained embedding (default: k-means);
 ``_cluster_phase(module, data, state)``
-    default: nothing; DEC-like methods train the clustering loss here;
-``_proba_tensor``, ``_transform_tensor``, ``_score_tensor``
-    per-batch inference, called under ``torch.inference_mode``.
+    default: nothing; DEC-like methods train the clustering loss here.
 """
 
 from __future__ import annotations
@@ -64,15 +67,15 @@ _SEED_BOUND = np.iinfo(np.int32).max
 class FitState:
     """What the fit hooks share during one call to ``fit``.
 
-    ``rng`` seeds everything drawn with numpy or scikit-learn (KMeans);
-    ``generator`` draws the cluster phase's permutations; ``n_iter`` is reported
-    as the estimator's ``n_iter_`` (the pretraining epochs unless the cluster
-    phase sets it).
+    ``rng`` seeds everything drawn with numpy or scikit-learn (KMeans) and the
+    torch seeds; ``generator`` draws the training permutations once the method
+    has seeded it; ``history`` and ``n_iter`` become ``history_`` and
+    ``n_iter_``.
     """
 
     device: torch.device
     rng: np.random.RandomState
-    generator: torch.Generator
+    generator: torch.Generator | None = None
     history: list[dict] = field(default_factory=list)
     n_iter: int = 0
 
@@ -92,10 +95,6 @@ class BaseDeepClusterer(
         "image_shape": ["array-like", None],
         "conv_channels": ["array-like"],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
-        "pretraining": [StrOptions(set(PRETRAINING_SCHEMES))],
-        "corruption": [Interval(Real, 0, 1, closed="left")],
-        "memory": [None, str, HasMethods(["cache"])],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "optimizer": [StrOptions({"adam", "sgd"})],
         "device": [str, torch.device],
@@ -112,10 +111,6 @@ class BaseDeepClusterer(
         image_shape,
         conv_channels,
         batch_size,
-        pretraining,
-        pretrain_epochs,
-        corruption,
-        memory,
         learning_rate,
         optimizer,
         device,
@@ -128,10 +123,6 @@ class BaseDeepClusterer(
         self.image_shape = image_shape
         self.conv_channels = conv_channels
         self.batch_size = batch_size
-        self.pretraining = pretraining
-        self.pretrain_epochs = pretrain_epochs
-        self.corruption = corruption
-        self.memory = memory
         self.learning_rate = learning_rate
         self.optimizer = optimizer
         self.device = device
@@ -158,33 +149,20 @@ class BaseDeepClusterer(
         """
         X = validate_data(self, X, dtype=[np.float64, np.float32])
         self._check_params_against_data(X)
-        device = resolve_device(self.device)
-        rng = check_random_state(self.random_state)
-        # Separate seeds keep the cluster phase identical whether the pretrained
-        # autoencoder comes from the cache or is trained now.
-        pretrain_seed, cluster_seed = (int(s) for s in rng.randint(_SEED_BOUND, size=2))
-        pretrained = self._pretrain(X, device, pretrain_seed)
-        with seeded_torch(cluster_seed, device):
-            state = FitState(
-                device=device,
-                rng=rng,
-                generator=torch.Generator(device=device).manual_seed(cluster_seed),
-                history=list(pretrained.history),
-                n_iter=pretrained.n_epochs,
-            )
-            module = self._build_module(pretrained.autoencoder).to(device)
-            data = torch.tensor(X, dtype=torch.float32, device=device)
-            self._initialize_clusters(module, X, state)
-            self._cluster_phase(module, data, state)
+        state = FitState(
+            device=resolve_device(self.device),
+            rng=check_random_state(self.random_state),
+        )
+        module = self._fit_module(X, state)
         module.eval()
         self.module_ = module
-        self._device = device
+        self._device = state.device
         self._n_features_out = self.latent_dim
         self.history_ = state.history
         self.n_iter_ = state.n_iter
         # The same computation as predict(X), done once for both steps.
         proba = _apply_in_batches(
-            module, device, X, self.batch_size, self._proba_tensor
+            module, state.device, X, self.batch_size, self._proba_tensor
         )
         self._label_order = _label_order(proba.argmax(axis=1), proba.shape[1])
         self.labels_ = proba[:, self._label_order].argmax(axis=1)
@@ -209,81 +187,15 @@ class BaseDeepClusterer(
                     f"height, width) with channels*height*width == n_features="
                     f"{n_features}; X has {n_features} features per row."
                 )
-            if self.pretraining == "layerwise":
-                raise ValueError(
-                    "pretraining='layerwise' trains a dense autoencoder layer by "
-                    "layer and is not available with image_shape; use "
-                    "pretraining='end-to-end' for the convolutional autoencoder."
-                )
 
     # --------------------------------------------------------- fit hooks
 
-    def _pretrain(
-        self, X: np.ndarray, device: torch.device, seed: int
-    ) -> PretrainedAutoencoder:
-        """The autoencoder trained on reconstruction, through ``memory``'s cache.
-
-        The cache key is ``X``, the pretraining parameters, the seed and the
-        device; ``verbose`` is left out of it.
-        """
-        pretrain = check_memory(self.memory).cache(
-            pretrain_autoencoder, ignore=["verbose"]
-        )
-        return pretrain(
-            X,
-            seed=seed,
-            device=str(device),
-            hidden_layer_sizes=tuple(self.hidden_layer_sizes),
-            latent_dim=self.latent_dim,
-            image_shape=None if self.image_shape is None else tuple(self.image_shape),
-            conv_channels=tuple(self.conv_channels),
-            pretraining=self.pretraining,
-            pretrain_epochs=self.pretrain_epochs,
-            corruption=self.corruption,
-            batch_size=self.batch_size,
-            optimizer=self.optimizer,
-            learning_rate=self.learning_rate,
-            verbose=self.verbose,
-        )
-
-    def _build_module(self, autoencoder: torch.nn.Module) -> torch.nn.Module:
-        """The pretrained autoencoder + a Student's t head on its embedding.
-
-        Estimators that keep this default declare the kernel's ``alpha`` parameter.
-        """
-        return ClusteringAutoencoder(
-            autoencoder,
-            StudentTAssignment(self.n_clusters, self.latent_dim, self.alpha),
-        )
-
-    def _initialize_clusters(
-        self, module: torch.nn.Module, X: np.ndarray, state: FitState
-    ) -> None:
-        """Place the centres by k-means (``n_init`` seeded restarts) on the embedding.
-
-        Estimators that keep this default declare the ``n_init`` parameter.
-        """
-        embedding = self._embed(module, X, state.device)
-        kmeans = KMeans(
-            self.n_clusters,
-            n_init=self.n_init,
-            random_state=state.rng.randint(_SEED_BOUND),
-        ).fit(embedding)
-        with torch.no_grad():
-            module.assignment.centers.copy_(torch.as_tensor(kmeans.cluster_centers_))
-
-    def _cluster_phase(
-        self, module: torch.nn.Module, data: torch.Tensor, state: FitState
-    ) -> None:
-        """Train the clustering objective; methods without one leave this empty."""
+    def _fit_module(self, X: np.ndarray, state: FitState) -> torch.nn.Module:
+        """Build and train the method's torch module on ``X``; return it."""
+        raise NotImplementedError
 
     def _set_cluster_attributes(self) -> None:
-        """Set the fitted attributes of the clusters once ``_label_order`` is known.
-
-        Default: ``cluster_centers_`` from the Student's t head's centres.
-        """
-        centers = self.module_.assignment.centers.detach().cpu().double().numpy()
-        self.cluster_centers_ = centers[self._label_order]
+        """Set method-specific fitted attributes once ``_label_order`` is known."""
 
     def _train(
         self,
@@ -338,9 +250,7 @@ class BaseDeepClusterer(
         return module.encode(x)
 
     def _score_tensor(self, module: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
-        """Negative squared distance of each embedded row to its nearest centre."""
-        distances = squared_distances(module.encode(x), module.assignment.centers)
-        return -distances.min(dim=1).values
+        raise NotImplementedError
 
     # ------------------------------------------------------ public inference
 
@@ -446,6 +356,158 @@ class BaseDeepClusterer(
                 device = torch.device("cpu")
             state = dict(state, module_=state["module_"].to(device), _device=device)
         super().__setstate__(state)
+
+
+class BaseAutoencoderClusterer(BaseDeepClusterer):
+    """Base of the estimators that cluster a pretrained autoencoder's embedding.
+
+    Adds the pretraining parameters and the fit steps listed in the module
+    docstring. See :class:`~skdeepcluster.AutoEncoderKMeans` for the parameters.
+    """
+
+    _parameter_constraints: dict = {
+        **BaseDeepClusterer._parameter_constraints,
+        "pretraining": [StrOptions(set(PRETRAINING_SCHEMES))],
+        "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
+        "corruption": [Interval(Real, 0, 1, closed="left")],
+        "memory": [None, str, HasMethods(["cache"])],
+    }
+
+    def __init__(
+        self,
+        n_clusters,
+        *,
+        hidden_layer_sizes,
+        latent_dim,
+        image_shape,
+        conv_channels,
+        batch_size,
+        pretraining,
+        pretrain_epochs,
+        corruption,
+        memory,
+        learning_rate,
+        optimizer,
+        device,
+        random_state,
+        verbose,
+    ):
+        super().__init__(
+            n_clusters,
+            hidden_layer_sizes=hidden_layer_sizes,
+            latent_dim=latent_dim,
+            image_shape=image_shape,
+            conv_channels=conv_channels,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            optimizer=optimizer,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+        )
+        self.pretraining = pretraining
+        self.pretrain_epochs = pretrain_epochs
+        self.corruption = corruption
+        self.memory = memory
+
+    def _check_params_against_data(self, X: np.ndarray) -> None:
+        super()._check_params_against_data(X)
+        if self.image_shape is not None and self.pretraining == "layerwise":
+            raise ValueError(
+                "pretraining='layerwise' trains a dense autoencoder layer by "
+                "layer and is not available with image_shape; use "
+                "pretraining='end-to-end' for the convolutional autoencoder."
+            )
+
+    def _fit_module(self, X: np.ndarray, state: FitState) -> torch.nn.Module:
+        device = state.device
+        # Separate seeds keep the cluster phase identical whether the pretrained
+        # autoencoder comes from the cache or is trained now.
+        pretrain_seed, cluster_seed = (
+            int(s) for s in state.rng.randint(_SEED_BOUND, size=2)
+        )
+        pretrained = self._pretrain(X, device, pretrain_seed)
+        state.history.extend(pretrained.history)
+        state.n_iter = pretrained.n_epochs
+        with seeded_torch(cluster_seed, device):
+            state.generator = torch.Generator(device=device).manual_seed(cluster_seed)
+            module = self._build_module(pretrained.autoencoder).to(device)
+            data = torch.tensor(X, dtype=torch.float32, device=device)
+            self._initialize_clusters(module, X, state)
+            self._cluster_phase(module, data, state)
+        return module
+
+    def _pretrain(
+        self, X: np.ndarray, device: torch.device, seed: int
+    ) -> PretrainedAutoencoder:
+        """The autoencoder trained on reconstruction, through ``memory``'s cache.
+
+        The cache key is ``X``, the pretraining parameters, the seed and the
+        device; ``verbose`` is left out of it.
+        """
+        pretrain = check_memory(self.memory).cache(
+            pretrain_autoencoder, ignore=["verbose"]
+        )
+        return pretrain(
+            X,
+            seed=seed,
+            device=str(device),
+            hidden_layer_sizes=tuple(self.hidden_layer_sizes),
+            latent_dim=self.latent_dim,
+            image_shape=None if self.image_shape is None else tuple(self.image_shape),
+            conv_channels=tuple(self.conv_channels),
+            pretraining=self.pretraining,
+            pretrain_epochs=self.pretrain_epochs,
+            corruption=self.corruption,
+            batch_size=self.batch_size,
+            optimizer=self.optimizer,
+            learning_rate=self.learning_rate,
+            verbose=self.verbose,
+        )
+
+    def _build_module(self, autoencoder: torch.nn.Module) -> torch.nn.Module:
+        """The pretrained autoencoder + a Student's t head on its embedding.
+
+        Estimators that keep this default declare the kernel's ``alpha`` parameter.
+        """
+        return ClusteringAutoencoder(
+            autoencoder,
+            StudentTAssignment(self.n_clusters, self.latent_dim, self.alpha),
+        )
+
+    def _initialize_clusters(
+        self, module: torch.nn.Module, X: np.ndarray, state: FitState
+    ) -> None:
+        """Place the centres by k-means (``n_init`` seeded restarts) on the embedding.
+
+        Estimators that keep this default declare the ``n_init`` parameter.
+        """
+        embedding = self._embed(module, X, state.device)
+        kmeans = KMeans(
+            self.n_clusters,
+            n_init=self.n_init,
+            random_state=state.rng.randint(_SEED_BOUND),
+        ).fit(embedding)
+        with torch.no_grad():
+            module.assignment.centers.copy_(torch.as_tensor(kmeans.cluster_centers_))
+
+    def _cluster_phase(
+        self, module: torch.nn.Module, data: torch.Tensor, state: FitState
+    ) -> None:
+        """Train the clustering objective; methods without one leave this empty."""
+
+    def _set_cluster_attributes(self) -> None:
+        """Set the fitted attributes of the clusters once ``_label_order`` is known.
+
+        Default: ``cluster_centers_`` from the Student's t head's centres.
+        """
+        centers = self.module_.assignment.centers.detach().cpu().double().numpy()
+        self.cluster_centers_ = centers[self._label_order]
+
+    def _score_tensor(self, module: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
+        """Negative squared distance of each embedded row to its nearest centre."""
+        distances = squared_distances(module.encode(x), module.assignment.centers)
+        return -distances.min(dim=1).values
 
 
 def _apply_in_batches(

@@ -9,12 +9,12 @@ import numpy as np
 import torch
 from joblib import Memory
 
-from ._base import BaseDeepClusterer, FitState
+from ._base import BaseAutoencoderClusterer, FitState
 from ._utils import Interval, StrOptions
 from .nn import losses
 
 
-class DECClustering(BaseDeepClusterer):
+class DECClustering(BaseAutoencoderClusterer):
     """Deep Embedded Clustering (DEC), with IDEC's reconstruction term as an option.
 
     An autoencoder is pretrained on reconstruction; k-means on its embedding
@@ -180,7 +180,7 @@ class DECClustering(BaseDeepClusterer):
     """
 
     _parameter_constraints: dict = {
-        **BaseDeepClusterer._parameter_constraints,
+        **BaseAutoencoderClusterer._parameter_constraints,
         "n_init": [Interval(Integral, 1, None, closed="left")],
         "alpha": [Interval(Real, 0, None, closed="neither")],
         "reconstruction_weight": [Interval(Real, 0, None, closed="left")],

@@ -17,9 +17,17 @@ from sklearn.preprocessing import MinMaxScaler
 from skdeepcluster import DeviceWarning, _base, _training
 from skdeepcluster._utils import resolve_device
 
-from fast_estimators import estimator_id, fast_estimators
+from fast_estimators import (
+    estimator_id,
+    fast_autoencoder_estimators,
+    fast_estimators,
+    first_phase,
+)
 
 ESTIMATORS = pytest.mark.parametrize("estimator", fast_estimators(), ids=estimator_id)
+AUTOENCODER_ESTIMATORS = pytest.mark.parametrize(
+    "estimator", fast_autoencoder_estimators(), ids=estimator_id
+)
 
 
 @ESTIMATORS
@@ -109,8 +117,9 @@ def test_clone_pipeline_and_grid_search(estimator, blobs):
 def test_history_records_every_epoch_of_every_phase(estimator, blobs):
     X, _ = blobs
     model = clone(estimator).set_params(n_clusters=3, random_state=0).fit(X)
-    pretrain = [h for h in model.history_ if h["phase"] == "pretrain"]
-    assert [h["epoch"] for h in pretrain] == list(range(1, model.pretrain_epochs + 1))
+    phase, n_epochs = first_phase(estimator)
+    first = [h for h in model.history_ if h["phase"] == phase]
+    assert [h["epoch"] for h in first] == list(range(1, n_epochs + 1))
     assert all(np.isfinite(h["loss"]) for h in model.history_)
 
 
@@ -118,10 +127,11 @@ def test_history_records_every_epoch_of_every_phase(estimator, blobs):
 def test_verbose_two_prints_a_line_per_epoch(estimator, blobs, capsys):
     X, _ = blobs
     clone(estimator).set_params(n_clusters=3, verbose=2).fit(X)
+    phase, n_epochs = first_phase(estimator)
     lines = [
-        line for line in capsys.readouterr().out.splitlines() if "[pretrain]" in line
+        line for line in capsys.readouterr().out.splitlines() if f"[{phase}]" in line
     ]
-    assert len(lines) == estimator.pretrain_epochs
+    assert len(lines) == n_epochs
     assert "loss=" in lines[0]
 
 
@@ -130,7 +140,7 @@ def test_verbose_one_shows_a_progress_bar(estimator, blobs, capsys):
     pytest.importorskip("tqdm")
     X, _ = blobs
     clone(estimator).set_params(n_clusters=3, verbose=1).fit(X)
-    assert "pretrain" in capsys.readouterr().err
+    assert first_phase(estimator)[0] in capsys.readouterr().err
 
 
 @ESTIMATORS
@@ -147,7 +157,8 @@ def test_exploding_loss_stops_with_advice(estimator, blobs):
     model = clone(estimator).set_params(
         n_clusters=3, optimizer="sgd", learning_rate=1e12, random_state=0
     )
-    with pytest.raises(ValueError, match=r"pretrain loss became .*learning_rate"):
+    phase = first_phase(estimator)[0]
+    with pytest.raises(ValueError, match=rf"The {phase} loss became .*learning_rate"):
         model.fit(X * 1e3)
     assert not hasattr(model, "module_")
 
@@ -268,6 +279,18 @@ def test_predict_before_fit_is_rejected(estimator, blobs):
             {"image_shape": (2, 2)},
             r"image_shape=\(2, 2\) must be \(channels, height, width\)",
         ),
+    ],
+)
+def test_invalid_parameters_are_named(estimator, blobs, params, message):
+    X, _ = blobs
+    with pytest.raises(ValueError, match=message):
+        clone(estimator).set_params(**{"n_clusters": 3, **params}).fit(X)
+
+
+@AUTOENCODER_ESTIMATORS
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
         (
             {"pretraining": "greedy"},
             r"'pretraining' parameter .* among \{.*'layerwise'.*\}",
@@ -280,7 +303,7 @@ def test_predict_before_fit_is_rejected(estimator, blobs):
         ),
     ],
 )
-def test_invalid_parameters_are_named(estimator, blobs, params, message):
+def test_invalid_pretraining_parameters_are_named(estimator, blobs, params, message):
     X, _ = blobs
     with pytest.raises(ValueError, match=message):
         clone(estimator).set_params(**{"n_clusters": 3, **params}).fit(X)
@@ -328,7 +351,7 @@ def test_cuda_fit_and_cpu_reload(estimator, blobs):
     np.testing.assert_array_equal(restored.predict(X), model.predict(X))
 
 
-@ESTIMATORS
+@AUTOENCODER_ESTIMATORS
 def test_corruption_makes_pretraining_denoise(estimator, blobs):
     X, _ = blobs
     settings = {"n_clusters": 3, "random_state": 0, "pretrain_epochs": 10}
@@ -344,7 +367,7 @@ def _last_loss(model, phase):
     return [h["loss"] for h in model.history_ if h["phase"] == phase][-1]
 
 
-@ESTIMATORS
+@AUTOENCODER_ESTIMATORS
 def test_memory_reuses_the_pretrained_autoencoder(
     estimator, blobs, tmp_path, monkeypatch
 ):
