@@ -104,3 +104,17 @@ def test_clustering_autoencoder_composes_encoder_and_head():
 def test_reconstruction_loss_is_keras_mse():
     x = torch.tensor([[0.0, 0.0], [1.0, 1.0]])
     assert reconstruction_loss(x, torch.zeros(2, 2)).item() == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize(
+    ("autoencoder", "n_features"),
+    [(MLPAutoencoder(6, (5,), 2), 6), (ConvAutoencoder((1, 4, 4), (3,), 2), 16)],
+    ids=["mlp", "conv"],
+)
+def test_rescale_embedding_keeps_reconstructions(autoencoder, n_features):
+    x = torch.rand(5, n_features)
+    with torch.no_grad():
+        z, reconstruction = autoencoder.encode(x), autoencoder(x)
+        autoencoder.rescale_embedding_(4.0)
+        torch.testing.assert_close(autoencoder.encode(x), 4.0 * z)
+        torch.testing.assert_close(autoencoder(x), reconstruction)
