@@ -5,6 +5,7 @@ from ._autoencoder_kmeans import AutoEncoderKMeans
 from ._base import BaseDeepClusterer
 from ._dec import DECClustering
 from ._discovery import all_estimators
+from ._gmvae import GMVAEClustering
 from ._utils import DeviceWarning
 
 __version__ = "0.1.0.dev0"
@@ -14,6 +15,7 @@ __all__ = [
     "BaseDeepClusterer",
     "DECClustering",
     "DeviceWarning",
+    "GMVAEClustering",
     "__version__",
     "all_estimators",
     "metrics",

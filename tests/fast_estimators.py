@@ -1,10 +1,16 @@
 """Fast instances of every estimator, for the tests that run over all of them."""
 
-from skdeepcluster import AutoEncoderKMeans, DECClustering
+from skdeepcluster import AutoEncoderKMeans, DECClustering, GMVAEClustering
 from skdeepcluster._base import BaseAutoencoderClusterer
 
 # Small networks and budgets: enough for the behaviour under test, quick on a CPU.
 FAST_AE = {"hidden_layer_sizes": (16,), "latent_dim": 2, "pretrain_epochs": 3}
+FAST_GMVAE = {
+    "hidden_layer_sizes": (16,),
+    "latent_dim": 2,
+    "max_epochs": 3,
+    "batch_size": 32,
+}
 
 
 def fast_autoencoder_estimators():
@@ -17,7 +23,7 @@ def fast_autoencoder_estimators():
 
 def fast_estimators():
     """A new fast instance of each estimator."""
-    return fast_autoencoder_estimators()
+    return [*fast_autoencoder_estimators(), GMVAEClustering(**FAST_GMVAE)]
 
 
 def first_phase(estimator):

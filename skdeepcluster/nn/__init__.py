@@ -7,11 +7,13 @@ from . import losses
 from ._assignment import StudentTAssignment, squared_distances
 from ._clustering import ClusteringAutoencoder
 from ._conv import ConvAutoencoder
+from ._gmvae import GaussianMixtureVAE
 from ._mlp import MLPAutoencoder
 
 __all__ = [
     "ClusteringAutoencoder",
     "ConvAutoencoder",
+    "GaussianMixtureVAE",
     "MLPAutoencoder",
     "StudentTAssignment",
     "losses",

@@ -1,6 +1,10 @@
 """Loss terms, each named after the term of the objective it implements."""
 
+import math
+
 import torch
+
+_LOG_2PI = math.log(2.0 * math.pi)
 
 
 def reconstruction_loss(x: torch.Tensor, x_reconstructed: torch.Tensor) -> torch.Tensor:
@@ -57,3 +61,105 @@ def clustering_kl_loss(
     0.0
     """
     return (p * torch.log((p + eps) / (q + eps))).sum(dim=1).mean()
+
+
+def gmvae_loss(
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    *,
+    temperature: float,
+    hard: bool,
+    marginalize: bool,
+    free_bits: float,
+) -> torch.Tensor:
+    """Negative ELBO of a :class:`~skdeepcluster.nn.GaussianMixtureVAE` batch.
+
+    Per row, ``-log p(x | z) + KL(q(z | x, y) || p(z | y)) + KL(q(y | x) || U)``,
+    averaged over the batch; ``x`` must already be scaled for the model.
+
+    - ``marginalize=False`` (jariasf/GMVAE): ``y`` is one Gumbel-softmax sample
+      at ``temperature`` (straight-through one-hot when ``hard``) and ``z`` one
+      reparameterised sample given it.
+    - ``marginalize=True`` (RuiShu/vae-clustering): the first two terms are
+      summed over the K values of ``y`` weighted by ``q(y | x)``; K passes.
+
+    The Gaussian KL is analytic given ``y``. The categorical KL uses ``log K``
+    (jariasf hard-codes ``log 10``). ``free_bits`` is the guard against the
+    collapse of all clusters into one: the batch's categorical KL costs nothing
+    below ``free_bits`` nats, so the prior does not push every ``q(y | x)`` to
+    uniform (Dilokthanakul et al.'s second version used 0.5).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skdeepcluster.nn import GaussianMixtureVAE
+    >>> from skdeepcluster.nn.losses import gmvae_loss
+    >>> _ = torch.manual_seed(0)
+    >>> model = GaussianMixtureVAE(3, 2, hidden_layer_sizes=(8,), latent_dim=2,
+    ...                            likelihood="gaussian")
+    >>> loss = gmvae_loss(model, torch.randn(4, 3), temperature=1.0, hard=False,
+    ...                   marginalize=True, free_bits=0.0)
+    >>> loss.shape
+    torch.Size([])
+    """
+    logits = model.cluster_logits(x)
+    log_q = logits.log_softmax(dim=-1)
+    n_clusters = logits.shape[-1]
+    categorical = (log_q.exp() * log_q).sum(-1) + math.log(n_clusters)
+    if marginalize:
+        terms = model.per_cluster(x, lambda xs, ys: _gaussian_terms(model, xs, ys))
+        per_row = (log_q.exp() * terms).sum(-1)
+    else:
+        y = torch.nn.functional.gumbel_softmax(logits, tau=temperature, hard=hard)
+        per_row = _gaussian_terms(model, x, y)
+    return per_row.mean() + categorical.mean().clamp(min=free_bits)
+
+
+def _gaussian_terms(
+    model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor
+) -> torch.Tensor:
+    """``-log p(x | z) + KL(q(z | x, y) || p(z | y))`` with one sample of z."""
+    mean, log_var = model.latent_posterior(x, y)
+    z = mean + (0.5 * log_var).exp() * torch.randn_like(mean)
+    return -model.log_likelihood(x, z) + gaussian_kl(
+        mean, log_var, *model.latent_prior(y)
+    )
+
+
+def gaussian_log_density(
+    x: torch.Tensor, mean: torch.Tensor, log_var: torch.Tensor
+) -> torch.Tensor:
+    """Log-density of diagonal Gaussians, summed over the last axis.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skdeepcluster.nn.losses import gaussian_log_density
+    >>> float(gaussian_log_density(torch.zeros(1), torch.zeros(1), torch.zeros(1)))
+    -0.918938...
+    """
+    return -0.5 * (_LOG_2PI + log_var + (x - mean).pow(2) / log_var.exp()).sum(-1)
+
+
+def gaussian_kl(
+    mean: torch.Tensor,
+    log_var: torch.Tensor,
+    prior_mean: torch.Tensor,
+    prior_log_var: torch.Tensor,
+) -> torch.Tensor:
+    """``KL(N(mean, var) || N(prior_mean, prior_var))``, summed over the last axis.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skdeepcluster.nn.losses import gaussian_kl
+    >>> zero = torch.zeros(2)
+    >>> float(gaussian_kl(zero, zero, zero, zero))
+    0.0
+    """
+    return 0.5 * (
+        prior_log_var
+        - log_var
+        + (log_var.exp() + (mean - prior_mean).pow(2)) / prior_log_var.exp()
+        - 1.0
+    ).sum(-1)

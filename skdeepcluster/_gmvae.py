@@ -1,0 +1,311 @@
+"""GMVAEClustering: clustering with a Gaussian mixture variational autoencoder."""
+
+from __future__ import annotations
+
+import math
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from ._base import _SEED_BOUND, BaseDeepClusterer, FitState
+from ._utils import Interval, StrOptions, seeded_torch
+from .nn import GaussianMixtureVAE, losses
+
+
+class GMVAEClustering(BaseDeepClusterer):
+    """Clustering with a Gaussian mixture variational autoencoder (GMVAE).
+
+    A variational autoencoder whose prior is a mixture: the cluster ``y`` is
+    categorical, the latent code ``z | y`` Gaussian with a learned mean and
+    variance per cluster, and the data ``x | z`` Bernoulli or Gaussian. The
+    networks ``q(y | x)`` and ``q(z | x, y)`` are trained on the evidence lower
+    bound (ELBO) with Gumbel-softmax samples of ``y`` (jariasf/GMVAE) or, with
+    ``marginalize=True``, summing over the clusters exactly (Rui Shu's GMVAE).
+    There is no pretraining.
+
+    Parameters
+    ----------
+    n_clusters : int, default=8
+        Number of mixture components.
+    hidden_layer_sizes : tuple of int, default=(512, 512)
+        Hidden widths of each inference network; the decoder mirrors them.
+    latent_dim : int, default=64
+        Size of ``z``, returned by :meth:`transform`.
+    image_shape : None, default=None
+        Convolutional networks are not available for this estimator yet; must
+        be None.
+    conv_channels : tuple of int, default=(32, 64, 128)
+        Unused until convolutional networks are available.
+    likelihood : {"gaussian", "bernoulli"}, default="gaussian"
+        Distribution of ``x`` given ``z``. "gaussian" takes any real data,
+        standardised inside (the scaling is stored and applied at prediction),
+        with a learned variance per feature. "bernoulli" needs ``X`` in [0, 1]
+        (pixel intensities) and is the reference setting for images.
+    marginalize : bool, default=False
+        Sum the ELBO over the clusters (K passes per batch) instead of drawing a
+        Gumbel-softmax sample of ``y``. Exact and less noisy; costs K times more
+        per batch, so best for small ``n_clusters``.
+    hard_gumbel : bool, default=False
+        Use straight-through one-hot Gumbel samples instead of soft ones.
+    temperature : float, default=1.0
+        Initial Gumbel-softmax temperature.
+    min_temperature : float, default=0.5
+        Lowest temperature of the schedule.
+    temperature_decay : float, default=0.013862944
+        Rate ``r`` of the schedule ``max(temperature * exp(-r * epoch),
+        min_temperature)``, updated after each epoch; the default (ln 2 / 50)
+        halves the temperature in 50 epochs (jariasf/GMVAE).
+    free_bits : float, default=0.5
+        Nats of ``KL(q(y | x) || Uniform)`` per row (batch average) that cost
+        nothing. The categorical prior pulls every ``q(y | x)`` towards uniform,
+        which can merge all clusters into one; free bits let assignments become
+        confident up to this amount unpenalised (Dilokthanakul et al. used 0.5).
+        0 is the plain ELBO.
+    max_epochs : int, default=100
+        Passes over the data.
+    batch_size : int, default=64
+        Rows per mini-batch for training and per chunk for inference.
+    learning_rate : float, default=1e-3
+        Step size of the optimizer.
+    optimizer : {"adam", "sgd"}, default="adam"
+        "sgd" uses momentum 0.9.
+    device : str or torch.device, default="auto"
+        "auto" (CUDA, then MPS, then CPU), "cpu", "cuda", "cuda:<index>", "mps"
+        or a :class:`torch.device`.
+    random_state : int, RandomState instance or None, default=None
+        Seeds initialisation, batch order, the Gumbel and Gaussian noise and
+        :meth:`sample`. The same integer gives the same labels on the CPU.
+    verbose : int, default=0
+        0 silent, 1 a progress bar (needs tqdm), 2 a line per epoch.
+
+    Attributes
+    ----------
+    labels_ : ndarray of shape (n_samples,)
+        Cluster of each training row; equal to ``predict(X)``.
+    module_ : torch.nn.Module
+        The trained :class:`~skdeepcluster.nn.GaussianMixtureVAE`.
+    history_ : list of dict
+        One ``{"phase", "epoch", "loss", "n_iterations"}`` entry per epoch, the
+        loss being the training objective (negative ELBO with free bits).
+    n_iter_ : int
+        Number of epochs run.
+    n_features_in_ : int
+        Number of features seen during :meth:`fit`.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during :meth:`fit`, when ``X`` has string column
+        names.
+
+    See Also
+    --------
+    sklearn.mixture.GaussianMixture : a Gaussian mixture on the raw features.
+
+    Notes
+    -----
+    :meth:`predict_proba` is ``q(y | x)``, without Gumbel noise; :meth:`predict`
+    its argmax; :meth:`transform` the posterior mean of ``z``; :meth:`score` the
+    mean ELBO per row in the units of ``X`` (higher is better), summed exactly
+    over ``y`` with the ``z`` expectation taken over fixed noise draws, so it is
+    deterministic. Training memory is one batch: the data stay on the device as
+    one tensor and nothing of size n_samples x K is kept, so millions of rows
+    fit on a CPU.
+
+    References
+    ----------
+    .. [1] Dilokthanakul et al. "Deep Unsupervised Clustering with Gaussian
+       Mixture Variational Autoencoders." arXiv:1611.02648, 2016.
+    .. [2] Jang, Gu and Poole. "Categorical Reparameterization with
+       Gumbel-Softmax." ICLR 2017.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdeepcluster import GMVAEClustering
+    >>> rng = np.random.RandomState(0)
+    >>> X = np.concatenate([rng.normal(-4, 0.5, 50), rng.normal(4, 0.5, 50)])[:, None]
+    >>> model = GMVAEClustering(n_clusters=2, hidden_layer_sizes=(16,),
+    ...                         latent_dim=2, max_epochs=5, random_state=0)
+    >>> labels = model.fit_predict(X)
+    >>> samples, clusters = model.sample(3)
+    >>> samples.shape, clusters.shape
+    ((3, 1), (3,))
+    """
+
+    _parameter_constraints: dict = {
+        **BaseDeepClusterer._parameter_constraints,
+        "likelihood": [StrOptions({"gaussian", "bernoulli"})],
+        "marginalize": ["boolean"],
+        "hard_gumbel": ["boolean"],
+        "temperature": [Interval(Real, 0, None, closed="neither")],
+        "min_temperature": [Interval(Real, 0, None, closed="neither")],
+        "temperature_decay": [Interval(Real, 0, None, closed="left")],
+        "free_bits": [Interval(Real, 0, None, closed="left")],
+        "max_epochs": [Interval(Integral, 0, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        n_clusters: int = 8,
+        *,
+        hidden_layer_sizes: tuple[int, ...] = (512, 512),
+        latent_dim: int = 64,
+        image_shape: None = None,
+        conv_channels: tuple[int, ...] = (32, 64, 128),
+        likelihood: str = "gaussian",
+        marginalize: bool = False,
+        hard_gumbel: bool = False,
+        temperature: float = 1.0,
+        min_temperature: float = 0.5,
+        temperature_decay: float = 0.013862944,
+        free_bits: float = 0.5,
+        max_epochs: int = 100,
+        batch_size: int = 64,
+        learning_rate: float = 1e-3,
+        optimizer: str = "adam",
+        device: str | torch.device = "auto",
+        random_state: int | np.random.RandomState | None = None,
+        verbose: int = 0,
+    ):
+        super().__init__(
+            n_clusters,
+            hidden_layer_sizes=hidden_layer_sizes,
+            latent_dim=latent_dim,
+            image_shape=image_shape,
+            conv_channels=conv_channels,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            optimizer=optimizer,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+        )
+        self.likelihood = likelihood
+        self.marginalize = marginalize
+        self.hard_gumbel = hard_gumbel
+        self.temperature = temperature
+        self.min_temperature = min_temperature
+        self.temperature_decay = temperature_decay
+        self.free_bits = free_bits
+        self.max_epochs = max_epochs
+
+    def _check_params_against_data(self, X: np.ndarray) -> None:
+        super()._check_params_against_data(X)
+        if self.image_shape is not None:
+            raise ValueError(
+                "GMVAEClustering has no convolutional networks yet; leave "
+                "image_shape=None (image rows are then modelled as flat vectors)."
+            )
+        if self.likelihood == "bernoulli" and (X.min() < 0 or X.max() > 1):
+            raise ValueError(
+                "likelihood='bernoulli' needs X in [0, 1]; got values in "
+                f"[{X.min():.4g}, {X.max():.4g}]. Scale X (e.g. with MinMaxScaler) "
+                "or use likelihood='gaussian'."
+            )
+
+    def _fit_module(self, X: np.ndarray, state: FitState) -> torch.nn.Module:
+        device = state.device
+        seed = int(state.rng.randint(_SEED_BOUND))
+        with seeded_torch(seed, device):
+            state.generator = torch.Generator(device=device).manual_seed(seed)
+            module = GaussianMixtureVAE(
+                X.shape[1],
+                self.n_clusters,
+                tuple(self.hidden_layer_sizes),
+                self.latent_dim,
+                self.likelihood,
+            )
+            if self.likelihood == "gaussian":
+                scale = X.std(axis=0)
+                with torch.no_grad():
+                    module.input_mean.copy_(torch.as_tensor(X.mean(axis=0)))
+                    module.input_scale.copy_(
+                        torch.as_tensor(np.where(scale > 0, scale, 1.0))
+                    )
+            module = module.to(device)
+            data = torch.tensor(X, dtype=torch.float32, device=device)
+            temperature = self.temperature
+
+            def loss(batch: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
+                return losses.gmvae_loss(
+                    module,
+                    module.scale_input(batch),
+                    temperature=temperature,
+                    hard=self.hard_gumbel,
+                    marginalize=self.marginalize,
+                    free_bits=self.free_bits,
+                )
+
+            def anneal(epoch: int) -> bool:
+                nonlocal temperature
+                temperature = max(
+                    self.temperature * math.exp(-self.temperature_decay * epoch),
+                    self.min_temperature,
+                )
+                return False
+
+            result = self._train(
+                module,
+                data,
+                loss,
+                state,
+                phase="train",
+                n_epochs=self.max_epochs,
+                on_epoch_end=anneal,
+            )
+        state.n_iter = result.n_epochs
+        return module
+
+    def _proba_tensor(self, module: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
+        return module(module.scale_input(x))
+
+    def _transform_tensor(
+        self, module: torch.nn.Module, x: torch.Tensor
+    ) -> torch.Tensor:
+        return module.posterior_mean(module.scale_input(x))
+
+    def _score_tensor(self, module: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
+        # The ELBO of the standardised rows, moved to the units of X.
+        jacobian = module.input_scale.log().sum()
+        return module.elbo(module.scale_input(x)) - jacobian
+
+    def sample(self, n_samples: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        """Generate rows from the fitted model.
+
+        A cluster is drawn from the uniform prior, ``z`` from its Gaussian and
+        a row from ``p(x | z)`` (Bernoulli draws of 0 and 1, or Gaussian).
+        Seeded by ``random_state``.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of rows to generate.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+            Generated rows, in the units of the training data.
+        labels : ndarray of shape (n_samples,)
+            Cluster each row was generated from, numbered as by :meth:`predict`.
+        """
+        check_is_fitted(self)
+        if not isinstance(n_samples, Integral) or n_samples < 1:
+            raise ValueError(
+                f"n_samples must be a positive integer, got {n_samples!r}."
+            )
+        module = self.module_
+        device = self._device
+        seed = int(check_random_state(self.random_state).randint(_SEED_BOUND))
+        generator = torch.Generator(device=device).manual_seed(seed)
+        clusters = torch.randint(
+            self.n_clusters, (n_samples,), generator=generator, device=device
+        )
+        with torch.inference_mode():
+            y = torch.nn.functional.one_hot(clusters, self.n_clusters).float()
+            mean, log_var = module.latent_prior(y)
+            noise = torch.randn(mean.shape, generator=generator, device=device)
+            rows = module.sample_x(mean + (0.5 * log_var).exp() * noise, generator)
+            rows = rows * module.input_scale + module.input_mean
+        public = np.argsort(self._label_order)
+        return rows.cpu().double().numpy(), public[clusters.cpu().numpy()]
