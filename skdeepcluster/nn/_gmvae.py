@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import torch
@@ -10,7 +9,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ._mlp import mlp
-from .losses import gaussian_kl, gaussian_log_density
+from .losses import categorical_kl, gaussian_kl, gaussian_log_density
 
 LOG_VAR_BOUNDS = (-10.0, 10.0)
 """Log-variances are clamped to this range: no overflow, no zero variance."""
@@ -155,8 +154,7 @@ class GaussianMixtureVAE(nn.Module):
             return log_lik.view(n, n_draws).mean(1) - kl
 
         per_cluster = self.per_cluster(x, terms)
-        categorical = (log_q.exp() * log_q).sum(-1) + math.log(self.n_clusters)
-        return (log_q.exp() * per_cluster).sum(-1) - categorical
+        return (log_q.exp() * per_cluster).sum(-1) - categorical_kl(logits)
 
     def per_cluster(self, x: torch.Tensor, fn) -> torch.Tensor:
         """``fn(x, one_hot(k))`` for every cluster k, stacked as (n, K, ...)."""

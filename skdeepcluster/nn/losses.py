@@ -103,16 +103,30 @@ def gmvae_loss(
     torch.Size([])
     """
     logits = model.cluster_logits(x)
-    log_q = logits.log_softmax(dim=-1)
-    n_clusters = logits.shape[-1]
-    categorical = (log_q.exp() * log_q).sum(-1) + math.log(n_clusters)
+    categorical = categorical_kl(logits)
     if marginalize:
         terms = model.per_cluster(x, lambda xs, ys: _gaussian_terms(model, xs, ys))
-        per_row = (log_q.exp() * terms).sum(-1)
+        per_row = (logits.softmax(dim=-1) * terms).sum(-1)
     else:
         y = torch.nn.functional.gumbel_softmax(logits, tau=temperature, hard=hard)
         per_row = _gaussian_terms(model, x, y)
     return per_row.mean() + categorical.mean().clamp(min=free_bits)
+
+
+def categorical_kl(logits: torch.Tensor) -> torch.Tensor:
+    """``KL(softmax(logits) || Uniform(K))`` of each row, shape (n,).
+
+    Equals ``log K - H(q)``: 0 for a uniform ``q``, ``log K`` for a one-hot one.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skdeepcluster.nn.losses import categorical_kl
+    >>> categorical_kl(torch.tensor([[0.0, 0.0, 0.0], [100.0, 0.0, 0.0]]))
+    tensor([0.0000, 1.0986])
+    """
+    log_q = logits.log_softmax(dim=-1)
+    return (log_q.exp() * log_q).sum(-1) + math.log(logits.shape[-1])
 
 
 def _gaussian_terms(

@@ -1,0 +1,219 @@
+"""GMVAEClustering: its loss terms, the 1-D case, score, sample, quality."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import load_digits, make_blobs
+from sklearn.metrics import adjusted_rand_score
+
+from skdeepcluster import GMVAEClustering
+from skdeepcluster.metrics import cluster_accuracy
+from skdeepcluster.nn import GaussianMixtureVAE, losses
+
+# Big enough for well-separated low-dimensional mixtures, a few seconds each.
+SMALL = {"hidden_layer_sizes": (64, 64), "latent_dim": 8, "max_epochs": 50}
+
+
+@pytest.fixture(scope="module")
+def three_gaussians_1d():
+    rng = np.random.RandomState(0)
+    centres = (-10.0, 0.0, 10.0)
+    X = np.concatenate([rng.normal(c, 1.0, 300) for c in centres])[:, None]
+    return X, np.repeat(np.arange(3), 300)
+
+
+@pytest.fixture(scope="module")
+def fitted_1d(three_gaussians_1d):
+    X, _ = three_gaussians_1d
+    return GMVAEClustering(3, random_state=0, **SMALL).fit(X)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_three_well_separated_1d_gaussians_are_recovered(three_gaussians_1d, seed):
+    X, y = three_gaussians_1d
+    labels = GMVAEClustering(3, random_state=seed, **SMALL).fit_predict(X)
+    assert adjusted_rand_score(y, labels) >= 0.9
+
+
+def test_categorical_kl_uses_log_k_for_any_k():
+    for k in (2, 3, 10, 14):
+        uniform = torch.zeros(1, k)
+        confident = torch.full((1, k), -1e4)
+        confident[0, 0] = 0.0
+        assert losses.categorical_kl(uniform).item() == pytest.approx(0.0, abs=1e-6)
+        assert losses.categorical_kl(confident).item() == pytest.approx(math.log(k))
+
+
+@pytest.mark.parametrize("marginalize", [True, False])
+def test_free_bits_make_the_categorical_kl_free_below_the_threshold(marginalize):
+    torch.manual_seed(0)
+    model = GaussianMixtureVAE(3, 4, hidden_layer_sizes=(8,), latent_dim=2)
+    x = torch.rand(16, 3)
+    kl = losses.categorical_kl(model.cluster_logits(x)).mean().item()
+
+    def loss(free_bits):
+        torch.manual_seed(1)  # the same Gumbel and Gaussian draws for every call
+        return losses.gmvae_loss(
+            model,
+            x,
+            temperature=1.0,
+            hard=False,
+            marginalize=marginalize,
+            free_bits=free_bits,
+        ).item()
+
+    plain = loss(0.0)
+    assert loss(kl / 2) == pytest.approx(plain)
+    assert loss(kl + 0.7) == pytest.approx(plain + 0.7, abs=1e-5)
+
+
+def test_marginalized_loss_is_the_mean_of_the_gumbel_loss_at_low_temperature():
+    torch.manual_seed(0)
+    model = GaussianMixtureVAE(2, 3, hidden_layer_sizes=(8,), latent_dim=2)
+    x = torch.rand(4, 2)
+    with torch.no_grad():
+        exact = losses.gmvae_loss(
+            model, x, temperature=1.0, hard=False, marginalize=True, free_bits=0.0
+        )
+        sampled = [
+            losses.gmvae_loss(
+                model, x, temperature=1.0, hard=True, marginalize=False, free_bits=0.0
+            )
+            for _ in range(4000)
+        ]
+    assert torch.stack(sampled).mean().item() == pytest.approx(exact.item(), rel=0.02)
+
+
+def test_gumbel_temperature_follows_the_schedule(three_gaussians_1d, monkeypatch):
+    X, _ = three_gaussians_1d
+    seen = []
+    gmvae_loss = losses.gmvae_loss
+
+    def recording(*args, temperature, **kwargs):
+        seen.append(temperature)
+        return gmvae_loss(*args, temperature=temperature, **kwargs)
+
+    monkeypatch.setattr(losses, "gmvae_loss", recording)
+    model = GMVAEClustering(
+        3,
+        marginalize=False,
+        temperature=2.0,
+        temperature_decay=math.log(2),
+        min_temperature=0.4,
+        batch_size=X.shape[0],  # one iteration per epoch
+        max_epochs=4,
+        hidden_layer_sizes=(8,),
+        latent_dim=2,
+        random_state=0,
+    ).fit(X)
+    assert seen == pytest.approx([2.0, 1.0, 0.5, 0.4])
+    assert model.n_iter_ == 4
+
+
+def test_init_params_kmeans_warm_starts_the_cluster_network(three_gaussians_1d):
+    X, y = three_gaussians_1d
+    warm = GMVAEClustering(3, max_epochs=0, random_state=0, **_no_epochs(SMALL))
+    cold = GMVAEClustering(
+        3, init_params="random", max_epochs=0, random_state=0, **_no_epochs(SMALL)
+    )
+    warm.fit(X)
+    cold.fit(X)
+    assert {entry["phase"] for entry in warm.history_} == {"init"}
+    assert cold.history_ == []
+    # k-means finds the three Gaussians; the network reproduces its labels.
+    assert adjusted_rand_score(y, warm.labels_) == pytest.approx(1.0)
+    assert adjusted_rand_score(y, cold.labels_) < 0.5
+
+
+def _no_epochs(params):
+    return {key: value for key, value in params.items() if key != "max_epochs"}
+
+
+def test_bernoulli_needs_data_in_the_unit_interval():
+    X = np.random.RandomState(0).rand(30, 4)
+    GMVAEClustering(2, likelihood="bernoulli", max_epochs=1).fit(X)
+    with pytest.raises(ValueError, match=r"likelihood='bernoulli' needs X in \[0, 1\]"):
+        GMVAEClustering(2, likelihood="bernoulli").fit(X * 3)
+
+
+def test_score_is_higher_on_the_data_than_on_shuffled_feature_noise():
+    X, _ = make_blobs(n_samples=300, centers=3, n_features=4, random_state=0)
+    model = GMVAEClustering(3, random_state=0, **SMALL).fit(X)
+    rng = np.random.RandomState(0)
+    noise = np.column_stack([rng.permutation(column) for column in X.T])
+    assert model.score(X) > model.score(noise) + 1.0
+    assert np.isfinite(model.score_samples(noise)).all()
+
+
+def test_score_is_a_density_in_the_units_of_x(three_gaussians_1d):
+    X, _ = three_gaussians_1d
+    model = GMVAEClustering(3, random_state=0, **SMALL).fit(X)
+    scaled = GMVAEClustering(3, random_state=0, **SMALL).fit(10 * X)
+    np.testing.assert_array_equal(model.labels_, scaled.labels_)
+    # Densities of 10 X are those of X divided by 10.
+    expected = model.score(X) - math.log(10)
+    assert scaled.score(10 * X) == pytest.approx(expected, abs=1e-3)
+
+
+def test_sample_draws_rows_from_the_named_clusters(fitted_1d):
+    samples, clusters = fitted_1d.sample(600)
+    assert samples.shape == (600, 1)
+    assert clusters.shape == (600,)
+    assert set(np.unique(clusters)) <= {0, 1, 2}
+    assert np.mean(fitted_1d.predict(samples) == clusters) >= 0.9
+    again, _ = fitted_1d.sample(600)
+    np.testing.assert_array_equal(samples, again)
+
+
+@pytest.mark.parametrize("n_samples", [0, -1, 2.5])
+def test_sample_rejects_bad_counts(fitted_1d, n_samples):
+    with pytest.raises(ValueError, match="n_samples must be a positive integer"):
+        fitted_1d.sample(n_samples)
+
+
+def test_log_variances_are_clamped_on_extreme_input():
+    model = GaussianMixtureVAE(3, 2, hidden_layer_sizes=(8,), latent_dim=2)
+    x = torch.full((4, 3), 1e6)
+    y = torch.eye(2)[[0, 1, 0, 1]]
+    _, log_var = model.latent_posterior(x, y)
+    assert log_var.abs().max() <= 10.0
+    assert torch.isfinite(model.latent_prior(y)[1]).all()
+
+
+def test_image_shape_is_not_available_yet():
+    X = np.random.RandomState(0).rand(20, 16)
+    with pytest.raises(ValueError, match="no convolutional networks yet"):
+        GMVAEClustering(2, image_shape=(1, 4, 4)).fit(X)
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"likelihood": "poisson"}, r"'likelihood' parameter .* among"),
+        ({"init_params": "kmeans++"}, r"'init_params' parameter .* among"),
+        ({"temperature": 0.0}, r"'temperature' parameter .* range \(0.0, inf\)"),
+        ({"min_temperature": -1.0}, r"'min_temperature' parameter"),
+        ({"temperature_decay": -0.1}, r"'temperature_decay' parameter"),
+        ({"free_bits": -0.5}, r"'free_bits' parameter .* range \[0.0, inf\)"),
+        ({"marginalize": "yes"}, r"'marginalize' parameter"),
+        ({"max_epochs": -1}, r"'max_epochs' parameter"),
+    ],
+)
+def test_invalid_gmvae_parameters_are_named(params, message):
+    X = np.random.RandomState(0).rand(20, 2)
+    with pytest.raises(ValueError, match=message):
+        GMVAEClustering(2, **params).fit(X)
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="Not reached yet: defaults measured ACC 0.65 (seeds 0 and 1) on digits. "
+    "See doc/design.md.",
+)
+def test_digits_accuracy_with_default_settings():
+    X, y = load_digits(return_X_y=True)
+    labels = GMVAEClustering(n_clusters=10, random_state=0).fit_predict(X)
+    assert cluster_accuracy(y, labels) >= 0.80
