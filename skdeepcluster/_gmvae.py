@@ -17,9 +17,8 @@ from ._utils import Interval, StrOptions, seeded_torch
 from .nn import GaussianMixtureVAE, losses
 
 # Warm start of q(y | x) on k-means labels (init_params="kmeans"): k-means
-# restarts, then at most this many epochs or iterations, whichever ends first.
+# restarts, then this many iterations (as many epochs as that takes).
 _KMEANS_N_INIT = 3
-_INIT_EPOCHS = 10
 _INIT_ITERATIONS = 1000
 
 
@@ -54,9 +53,9 @@ class GMVAEClustering(BaseDeepClusterer):
         with a learned variance per feature. "bernoulli" needs ``X`` in [0, 1]
         (pixel intensities) and is the reference setting for images.
     init_params : {"kmeans", "random"}, default="kmeans"
-        "kmeans" first trains ``q(y | x)`` alone to reproduce k-means labels of
-        the (scaled) rows, for 10 epochs or 1000 iterations, whichever ends
-        first, as :class:`~sklearn.mixture.GaussianMixture` starts from k-means.
+        "kmeans" first trains ``q(y | x)`` alone, for 1000 iterations, to
+        reproduce k-means labels of the (scaled) rows, as
+        :class:`~sklearn.mixture.GaussianMixture` starts from k-means.
         "random" starts from the random initialisation, as the reference code
         does; its components start almost identical and are then split or
         merged at random, so results vary more from seed to seed.
@@ -302,7 +301,12 @@ class GMVAEClustering(BaseDeepClusterer):
         target = torch.as_tensor(labels, dtype=torch.long, device=data.device)
 
         def loss(batch: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
-            return F.cross_entropy(module.cluster_logits(batch), target[indices])
+            clusters = target[indices]
+            y = F.one_hot(clusters, self.n_clusters).to(batch.dtype)
+            given_cluster = losses.gmvae_terms_given_cluster(module, batch, y)
+            return F.cross_entropy(module.cluster_logits(batch), clusters) + (
+                given_cluster.mean()
+            )
 
         self._train(
             module,
@@ -310,8 +314,9 @@ class GMVAEClustering(BaseDeepClusterer):
             loss,
             state,
             phase="init",
-            n_epochs=_INIT_EPOCHS,
-            parameters=module.cluster_network.parameters(),
+            n_epochs=math.ceil(
+                _INIT_ITERATIONS / math.ceil(len(data) / self.batch_size)
+            ),
             interval=_INIT_ITERATIONS,
             on_interval=lambda iteration: iteration > 0,
         )

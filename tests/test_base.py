@@ -157,8 +157,7 @@ def test_exploding_loss_stops_with_advice(estimator, blobs):
     model = clone(estimator).set_params(
         n_clusters=3, optimizer="sgd", learning_rate=1e12, random_state=0
     )
-    phase = first_phase(estimator)[0]
-    with pytest.raises(ValueError, match=rf"The {phase} loss became .*learning_rate"):
+    with pytest.raises(ValueError, match=r"The \w+ loss became .*learning_rate"):
         model.fit(X * 1e3)
     assert not hasattr(model, "module_")
 

@@ -105,11 +105,13 @@ def gmvae_loss(
     logits = model.cluster_logits(x)
     categorical = categorical_kl(logits)
     if marginalize:
-        terms = model.per_cluster(x, lambda xs, ys: _gaussian_terms(model, xs, ys))
+        terms = model.per_cluster(
+            x, lambda xs, ys: gmvae_terms_given_cluster(model, xs, ys)
+        )
         per_row = (logits.softmax(dim=-1) * terms).sum(-1)
     else:
         y = torch.nn.functional.gumbel_softmax(logits, tau=temperature, hard=hard)
-        per_row = _gaussian_terms(model, x, y)
+        per_row = gmvae_terms_given_cluster(model, x, y)
     return per_row.mean() + categorical.mean().clamp(min=free_bits)
 
 
@@ -129,7 +131,7 @@ def categorical_kl(logits: torch.Tensor) -> torch.Tensor:
     return (log_q.exp() * log_q).sum(-1) + math.log(logits.shape[-1])
 
 
-def _gaussian_terms(
+def gmvae_terms_given_cluster(
     model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor
 ) -> torch.Tensor:
     """``-log p(x | z) + KL(q(z | x, y) || p(z | y))`` with one sample of z."""
