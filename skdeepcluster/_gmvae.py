@@ -16,10 +16,8 @@ from ._base import _SEED_BOUND, BaseDeepClusterer, FitState
 from ._utils import Interval, StrOptions, seeded_torch
 from .nn import GaussianMixtureVAE, losses
 
-# Warm start of q(y | x) on k-means labels (init_params="kmeans"): k-means
-# restarts, then this many iterations (as many epochs as that takes).
+# k-means restarts of the warm start (init_params="kmeans").
 _KMEANS_N_INIT = 3
-_INIT_ITERATIONS = 1000
 
 
 class GMVAEClustering(BaseDeepClusterer):
@@ -53,12 +51,15 @@ class GMVAEClustering(BaseDeepClusterer):
         with a learned variance per feature. "bernoulli" needs ``X`` in [0, 1]
         (pixel intensities) and is the reference setting for images.
     init_params : {"kmeans", "random"}, default="kmeans"
-        "kmeans" first trains ``q(y | x)`` alone, for 1000 iterations, to
-        reproduce k-means labels of the (scaled) rows, as
+        "kmeans" first fits the whole model, for ``init_iterations`` iterations, to a
+        k-means partition of the (scaled) rows: ``q(y | x)`` learns the k-means
+        labels and the other networks the ELBO given them, as
         :class:`~sklearn.mixture.GaussianMixture` starts from k-means.
         "random" starts from the random initialisation, as the reference code
         does; its components start almost identical and are then split or
         merged at random, so results vary more from seed to seed.
+    init_iterations : int, default=1000
+        Mini-batch iterations of the k-means warm start.
     marginalize : bool, default=True
         Sum the ELBO over the K clusters (K passes of ``q(z | x, y)`` and the
         decoder per batch). False draws one Gumbel-softmax sample of ``y``
@@ -155,6 +156,7 @@ class GMVAEClustering(BaseDeepClusterer):
         **BaseDeepClusterer._parameter_constraints,
         "likelihood": [StrOptions({"gaussian", "bernoulli"})],
         "init_params": [StrOptions({"kmeans", "random"})],
+        "init_iterations": [Interval(Integral, 1, None, closed="left")],
         "marginalize": ["boolean"],
         "hard_gumbel": ["boolean"],
         "temperature": [Interval(Real, 0, None, closed="neither")],
@@ -174,6 +176,7 @@ class GMVAEClustering(BaseDeepClusterer):
         conv_channels: tuple[int, ...] = (32, 64, 128),
         likelihood: str = "gaussian",
         init_params: str = "kmeans",
+        init_iterations: int = 1000,
         marginalize: bool = True,
         hard_gumbel: bool = False,
         temperature: float = 1.0,
@@ -203,6 +206,7 @@ class GMVAEClustering(BaseDeepClusterer):
         )
         self.likelihood = likelihood
         self.init_params = init_params
+        self.init_iterations = init_iterations
         self.marginalize = marginalize
         self.hard_gumbel = hard_gumbel
         self.temperature = temperature
@@ -315,9 +319,9 @@ class GMVAEClustering(BaseDeepClusterer):
             state,
             phase="init",
             n_epochs=math.ceil(
-                _INIT_ITERATIONS / math.ceil(len(data) / self.batch_size)
+                self.init_iterations / math.ceil(len(data) / self.batch_size)
             ),
-            interval=_INIT_ITERATIONS,
+            interval=self.init_iterations,
             on_interval=lambda iteration: iteration > 0,
         )
 

@@ -8,9 +8,10 @@ FAST_AE = {"hidden_layer_sizes": (16,), "latent_dim": 2, "pretrain_epochs": 3}
 FAST_GMVAE = {
     "hidden_layer_sizes": (16,),
     "latent_dim": 2,
-    "max_epochs": 30,
+    "max_epochs": 10,
     "batch_size": 16,
     "learning_rate": 0.01,
+    "init_iterations": 100,
 }
 
 

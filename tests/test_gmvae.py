@@ -12,8 +12,15 @@ from skdeepcluster import GMVAEClustering
 from skdeepcluster.metrics import cluster_accuracy
 from skdeepcluster.nn import GaussianMixtureVAE, losses
 
+from fast_estimators import FAST_GMVAE as FAST
+
 # Big enough for well-separated low-dimensional mixtures, a few seconds each.
-SMALL = {"hidden_layer_sizes": (64, 64), "latent_dim": 8, "max_epochs": 50}
+SMALL = {
+    "hidden_layer_sizes": (64, 64),
+    "latent_dim": 8,
+    "max_epochs": 50,
+    "init_iterations": 300,
+}
 
 
 @pytest.fixture(scope="module")
@@ -86,12 +93,12 @@ def test_marginalized_loss_has_the_gumbel_mean_and_less_variance():
                         marginalize=marginalize,
                         free_bits=0.0,
                     )
-                    for _ in range(4000)
+                    for _ in range(2000)
                 ]
             )
 
     exact, sampled = draws(True), draws(False)
-    standard_error = math.hypot(exact.std(), sampled.std()) / math.sqrt(4000)
+    standard_error = math.hypot(exact.std(), sampled.std()) / math.sqrt(2000)
     assert abs(exact.mean() - sampled.mean()) < 5 * standard_error
     assert exact.std() < 0.7 * sampled.std()
 
@@ -109,6 +116,7 @@ def test_gumbel_temperature_follows_the_schedule(three_gaussians_1d, monkeypatch
     model = GMVAEClustering(
         3,
         marginalize=False,
+        init_params="random",
         temperature=2.0,
         temperature_decay=math.log(2),
         min_temperature=0.4,
@@ -143,7 +151,7 @@ def _no_epochs(params):
 
 def test_bernoulli_needs_data_in_the_unit_interval():
     X = np.random.RandomState(0).rand(30, 4)
-    GMVAEClustering(2, likelihood="bernoulli", max_epochs=1).fit(X)
+    GMVAEClustering(2, likelihood="bernoulli", **FAST).fit(X)
     with pytest.raises(ValueError, match=r"likelihood='bernoulli' needs X in \[0, 1\]"):
         GMVAEClustering(2, likelihood="bernoulli").fit(X * 3)
 
@@ -209,6 +217,7 @@ def test_image_shape_is_not_available_yet():
     [
         ({"likelihood": "poisson"}, r"'likelihood' parameter .* among"),
         ({"init_params": "kmeans++"}, r"'init_params' parameter .* among"),
+        ({"init_iterations": 0}, r"'init_iterations' parameter .* range \[1, inf\)"),
         ({"temperature": 0.0}, r"'temperature' parameter .* range \(0.0, inf\)"),
         ({"min_temperature": -1.0}, r"'min_temperature' parameter"),
         ({"temperature_decay": -0.1}, r"'temperature_decay' parameter"),
