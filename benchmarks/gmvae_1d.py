@@ -65,7 +65,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch-size", type=int, default=4096)
     parser.add_argument("--max-epochs", type=int, default=3)
     parser.add_argument("--hidden", type=int, nargs="*", default=[32, 32])
-    parser.add_argument("--latent-dim", type=int, default=4)
+    parser.add_argument("--latent-dim", type=int, default=1)
+    parser.add_argument("--free-bits", type=float, default=float(np.log(len(MEANS))))
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--out", default=str(HERE / "results"))
     args = parser.parse_args(argv)
@@ -76,7 +77,7 @@ def main(argv: list[str] | None = None) -> None:
         "max_epochs": args.max_epochs,
         "hidden_layer_sizes": tuple(args.hidden),
         "latent_dim": args.latent_dim,
-        "learning_rate": 1e-3,
+        "free_bits": args.free_bits,
     }
     model = GMVAEClustering(
         n_clusters=len(MEANS), random_state=args.seed, device=args.device, **params

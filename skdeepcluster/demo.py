@@ -62,6 +62,14 @@ def evaluate(model, X: np.ndarray, y: np.ndarray) -> dict:
     }
 
 
+# Settings that keep the demo short; everything else is the estimators' defaults.
+DEMO_SETTINGS = {
+    # One Gumbel-softmax pass per batch instead of the exact sum over the 10
+    # clusters: about 3 times faster on the digits.
+    "GMVAEClustering": {"marginalize": False},
+}
+
+
 def main(argv: list[str] | None = None) -> None:
     """Command-line entry point of the demo."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -81,18 +89,14 @@ def main(argv: list[str] | None = None) -> None:
         models = [
             ("KMeans (raw pixels)", KMeans(10, n_init=20, random_state=args.seed))
         ]
-        models += [
-            (
-                name,
-                cls(
-                    n_clusters=10,
-                    random_state=args.seed,
-                    verbose=args.verbose,
-                    memory=cache,
-                ),
+        for name, cls in all_estimators():
+            params = dict(DEMO_SETTINGS.get(name, {}))
+            if "memory" in cls().get_params():
+                params["memory"] = cache
+            model = cls(
+                n_clusters=10, random_state=args.seed, verbose=args.verbose, **params
             )
-            for name, cls in all_estimators()
-        ]
+            models.append((name, model))
         for name, model in models:
             scores = evaluate(model, X, y)
             print(
@@ -101,8 +105,9 @@ def main(argv: list[str] | None = None) -> None:
                 flush=True,
             )
     print(
-        "The deep estimators share one pretrained autoencoder (memory=...); only "
-        "the first one's seconds include pretraining."
+        "The autoencoder estimators share one pretrained autoencoder (memory=...); "
+        "only the first one's seconds include pretraining. GMVAEClustering runs "
+        "with marginalize=False."
     )
 
 
