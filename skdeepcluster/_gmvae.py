@@ -297,11 +297,13 @@ class GMVAEClustering(BaseDeepClusterer):
         state: FitState,
         seed: int,
     ) -> None:
-        """Fit ``q(y | x)`` to k-means labels of the scaled rows.
+        """Fit the model to a k-means partition of the scaled rows.
 
-        Like :class:`~sklearn.mixture.GaussianMixture`'s ``init_params="kmeans"``:
-        the ELBO training then starts from a sensible partition instead of
-        near-identical components, which it otherwise splits or merges at random.
+        ``q(y | x)`` learns the k-means labels (cross-entropy) while the other
+        networks learn the ELBO given them, so the ELBO training starts from
+        priors, encoder and decoder that agree with one sensible partition
+        (as :class:`~sklearn.mixture.GaussianMixture` starts from k-means)
+        instead of from K near-identical components.
         """
         kmeans = KMeans(self.n_clusters, n_init=_KMEANS_N_INIT, random_state=seed)
         labels = kmeans.fit(data.cpu().numpy()).labels_

@@ -134,7 +134,21 @@ def categorical_kl(logits: torch.Tensor) -> torch.Tensor:
 def gmvae_terms_given_cluster(
     model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor
 ) -> torch.Tensor:
-    """``-log p(x | z) + KL(q(z | x, y) || p(z | y))`` with one sample of z."""
+    """Negative ELBO of each row given its cluster, shape (n,).
+
+    ``-log p(x | z) + KL(q(z | x, y) || p(z | y))`` with one reparameterised
+    sample of ``z``; ``y`` is (n, K), one-hot or soft.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skdeepcluster.nn import GaussianMixtureVAE
+    >>> from skdeepcluster.nn.losses import gmvae_terms_given_cluster
+    >>> model = GaussianMixtureVAE(3, 2, hidden_layer_sizes=(8,), latent_dim=2)
+    >>> y = torch.eye(2)[[0, 1, 0, 1]]
+    >>> gmvae_terms_given_cluster(model, torch.zeros(4, 3), y).shape
+    torch.Size([4])
+    """
     mean, log_var = model.latent_posterior(x, y)
     z = mean + (0.5 * log_var).exp() * torch.randn_like(mean)
     return -model.log_likelihood(x, z) + gaussian_kl(
