@@ -429,8 +429,7 @@ class BaseAutoencoderClusterer(BaseDeepClusterer):
         pretrained = self._pretrain(X, device, pretrain_seed)
         state.history.extend(pretrained.history)
         state.n_iter = pretrained.n_epochs
-        with seeded_torch(cluster_seed, device):
-            state.generator = torch.Generator(device=device).manual_seed(cluster_seed)
+        with seeded_torch(cluster_seed, device) as state.generator:
             module = self._build_module(pretrained.autoencoder).to(device)
             data = torch.tensor(X, dtype=torch.float32, device=device)
             self._initialize_clusters(module, X, state)

@@ -235,8 +235,7 @@ class GMVAEClustering(BaseDeepClusterer):
     def _fit_module(self, X: np.ndarray, state: FitState) -> torch.nn.Module:
         device = state.device
         seed = int(state.rng.randint(_SEED_BOUND))
-        with seeded_torch(seed, device):
-            state.generator = torch.Generator(device=device).manual_seed(seed)
+        with seeded_torch(seed, device) as state.generator:
             module = GaussianMixtureVAE(
                 X.shape[1],
                 self.n_clusters,

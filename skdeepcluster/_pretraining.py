@@ -80,8 +80,7 @@ def pretrain_autoencoder(
     The returned ``n_epochs`` counts the epochs of all stages.
     """
     device = torch.device(device)
-    with seeded_torch(seed, device):
-        generator = torch.Generator(device=device).manual_seed(seed)
+    with seeded_torch(seed, device) as generator:
         autoencoder = build_autoencoder(
             X.shape[1],
             hidden_layer_sizes=hidden_layer_sizes,

@@ -89,12 +89,14 @@ def device_is_available(device: torch.device) -> bool:
 
 
 @contextlib.contextmanager
-def seeded_torch(seed: int, device: torch.device) -> Iterator[None]:
+def seeded_torch(seed: int, device: torch.device) -> Iterator[torch.Generator]:
     """Seed torch's global generators inside the block and restore them after.
 
     Module construction (default layer initialisation) and dropout draw from the
     global generators; forking them keeps fits reproducible without changing the
-    random state the user sees outside ``fit``.
+    random state the user sees outside ``fit``. Yields a new
+    :class:`torch.Generator` on ``device`` seeded with ``seed``, for the
+    training loop's batch order.
     """
     if device.type == "cuda":
         devices = [
@@ -107,4 +109,4 @@ def seeded_torch(seed: int, device: torch.device) -> Iterator[None]:
         fork = torch.random.fork_rng(devices=[])
     with fork:
         torch.manual_seed(seed)
-        yield
+        yield torch.Generator(device=device).manual_seed(seed)
