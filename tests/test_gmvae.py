@@ -174,6 +174,17 @@ def test_score_is_a_density_in_the_units_of_x(three_gaussians_1d):
     assert scaled.score(10 * X) == pytest.approx(expected, abs=1e-2)
 
 
+def test_score_is_deterministic_and_independent_of_the_other_rows(
+    fitted_1d, three_gaussians_1d
+):
+    X, _ = three_gaussians_1d
+    rows = X[::30]
+    together = fitted_1d.score(rows)
+    assert fitted_1d.score(rows) == together
+    one_by_one = np.mean([fitted_1d.score(row[None]) for row in rows])
+    assert one_by_one == pytest.approx(together, rel=1e-9)
+
+
 def test_sample_draws_rows_from_the_named_clusters(fitted_1d, three_gaussians_1d):
     samples, clusters = fitted_1d.sample(600)
     assert samples.shape == (600, 1)
