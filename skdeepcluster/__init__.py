@@ -5,6 +5,7 @@ from ._autoencoder_kmeans import AutoEncoderKMeans
 from ._base import BaseDeepClusterer
 from ._dec import DECClustering
 from ._discovery import all_estimators
+from ._dmae import DMAEClustering
 from ._gmvae import GMVAEClustering
 from ._utils import DeviceWarning
 
@@ -14,6 +15,7 @@ __all__ = [
     "AutoEncoderKMeans",
     "BaseDeepClusterer",
     "DECClustering",
+    "DMAEClustering",
     "DeviceWarning",
     "GMVAEClustering",
     "__version__",

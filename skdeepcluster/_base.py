@@ -157,7 +157,7 @@ class BaseDeepClusterer(
         module.eval()
         self.module_ = module
         self._device = state.device
-        self._n_features_out = self.latent_dim
+        self._n_features_out = self._embed(module, X[:1], state.device).shape[1]
         self.history_ = state.history
         self.n_iter_ = state.n_iter
         # The same computation as predict(X), done once for both steps.
@@ -490,10 +490,38 @@ class BaseAutoencoderClusterer(BaseDeepClusterer):
         with torch.no_grad():
             module.assignment.centers.copy_(torch.as_tensor(kmeans.cluster_centers_))
 
+    def _standardize_embedding(
+        self, module: torch.nn.Module, X: np.ndarray, state: FitState
+    ) -> None:
+        """Rescale the embedding of ``X`` to unit mean variance per dimension.
+
+        The encoder's last layer is scaled and the decoder's first layer undoes
+        it, so reconstructions do not change. Kernels of a fixed width (DEC's
+        Student's t, DMAE's ``alpha``) then mean the same on every data set.
+        """
+        embedding = self._embed(module, X, state.device)
+        scale = float(np.sqrt(embedding.var(axis=0).mean()))
+        if scale > 0:
+            module.autoencoder.rescale_embedding_(1.0 / scale)
+
     def _cluster_phase(
         self, module: torch.nn.Module, data: torch.Tensor, state: FitState
     ) -> None:
         """Train the clustering objective; methods without one leave this empty."""
+
+    def _assign_all(self, module: torch.nn.Module, data: torch.Tensor) -> torch.Tensor:
+        """Soft assignments of every training row, in chunks, without gradients."""
+        was_training = module.training
+        module.eval()
+        with torch.no_grad():
+            q = torch.cat(
+                [
+                    module(data[start : start + self.batch_size])
+                    for start in range(0, data.shape[0], self.batch_size)
+                ]
+            )
+        module.train(was_training)
+        return q
 
     def _set_cluster_attributes(self) -> None:
         """Set the fitted attributes of the clusters once ``_label_order`` is known.
@@ -507,6 +535,27 @@ class BaseAutoencoderClusterer(BaseDeepClusterer):
         """Negative squared distance of each embedded row to its nearest centre."""
         distances = squared_distances(module.encode(x), module.assignment.centers)
         return -distances.min(dim=1).values
+
+
+class LabelChangeMonitor:
+    """The ``tol`` rule of DEC and DMAE: converged once few labels still change.
+
+    Each call compares the training labels with those of the previous call;
+    when the fraction that changed is below ``tol`` (0 never stops), it returns
+    True and ``converged`` becomes True.
+    """
+
+    def __init__(self, tol: float):
+        self.tol = tol
+        self.converged = False
+        self._previous: torch.Tensor | None = None
+
+    def __call__(self, labels: torch.Tensor) -> bool:
+        if self._previous is not None:
+            changed = (labels != self._previous).double().mean().item()
+            self.converged = changed < self.tol
+        self._previous = labels
+        return self.converged
 
 
 def _apply_in_batches(

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from joblib import Memory
 
-from ._base import BaseAutoencoderClusterer, FitState
+from ._base import BaseAutoencoderClusterer, FitState, LabelChangeMonitor
 from ._utils import Interval, StrOptions
 from .nn import losses
 
@@ -251,10 +251,7 @@ class DECClustering(BaseAutoencoderClusterer):
         self, module: torch.nn.Module, X: np.ndarray, state: FitState
     ) -> None:
         if self.rescale_embedding:
-            embedding = self._embed(module, X, state.device)
-            scale = float(np.sqrt(embedding.var(axis=0).mean()))
-            if scale > 0:
-                module.autoencoder.rescale_embedding_(1.0 / scale)
+            self._standardize_embedding(module, X, state)
         super()._initialize_clusters(module, X, state)
 
     def _cluster_phase(
@@ -264,19 +261,12 @@ class DECClustering(BaseAutoencoderClusterer):
         batch_size = min(self.batch_size, n_samples)
         interval = self.update_interval or math.ceil(n_samples / batch_size)
         target = torch.empty(n_samples, self.n_clusters, device=data.device)
-        previous_labels = None
-        self.converged_ = False
+        labels_settled = LabelChangeMonitor(self.tol)
 
         def update_target(iteration: int) -> bool:
-            nonlocal previous_labels
             q = self._assign_all(module, data)
-            labels = q.argmax(dim=1)
-            if previous_labels is not None:
-                changed = (labels != previous_labels).double().mean().item()
-                if changed < self.tol:
-                    self.converged_ = True
-                    return True
-            previous_labels = labels
+            if labels_settled(q.argmax(dim=1)):
+                return True
             target.copy_(losses.target_distribution(q))
             return False
 
@@ -307,17 +297,4 @@ class DECClustering(BaseAutoencoderClusterer):
             on_interval=update_target,
         )
         state.n_iter = result.n_iterations
-
-    def _assign_all(self, module: torch.nn.Module, data: torch.Tensor) -> torch.Tensor:
-        """Soft assignments of every training row, in chunks, without gradients."""
-        was_training = module.training
-        module.eval()
-        with torch.no_grad():
-            q = torch.cat(
-                [
-                    module(data[start : start + self.batch_size])
-                    for start in range(0, data.shape[0], self.batch_size)
-                ]
-            )
-        module.train(was_training)
-        return q
+        self.converged_ = labels_settled.converged

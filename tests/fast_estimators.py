@@ -1,6 +1,11 @@
 """Fast instances of every estimator, for the tests that run over all of them."""
 
-from skdeepcluster import AutoEncoderKMeans, DECClustering, GMVAEClustering
+from skdeepcluster import (
+    AutoEncoderKMeans,
+    DECClustering,
+    DMAEClustering,
+    GMVAEClustering,
+)
 from skdeepcluster._base import BaseAutoencoderClusterer
 
 # Small networks and budgets: enough for the behaviour under test, quick on a CPU.
@@ -13,6 +18,13 @@ FAST_GMVAE = {
     "learning_rate": 0.01,
     "init_iterations": 100,
 }
+# DMAE's shallow model: the mixture on the features, no autoencoder.
+FAST_SHALLOW_DMAE = {
+    "hidden_layer_sizes": (),
+    "dissimilarity": "mahalanobis",
+    "n_init": 2,
+    "max_epochs": 5,
+}
 
 
 def fast_autoencoder_estimators():
@@ -20,20 +32,30 @@ def fast_autoencoder_estimators():
     return [
         AutoEncoderKMeans(n_init=2, **FAST_AE),
         DECClustering(n_init=2, max_epochs=3, **FAST_AE),
+        DMAEClustering(n_init=2, max_epochs=3, **FAST_AE),
     ]
 
 
 def fast_estimators():
-    """A new fast instance of each estimator."""
-    return [*fast_autoencoder_estimators(), GMVAEClustering(**FAST_GMVAE)]
+    """A new fast instance of each estimator (DMAE deep and shallow)."""
+    return [
+        *fast_autoencoder_estimators(),
+        DMAEClustering(**FAST_SHALLOW_DMAE),
+        GMVAEClustering(**FAST_GMVAE),
+    ]
 
 
 def first_phase(estimator):
     """Name and number of epochs of the first training phase of ``estimator``."""
+    if isinstance(estimator, DMAEClustering) and estimator._is_shallow():
+        return "cluster", estimator.max_epochs
     if isinstance(estimator, BaseAutoencoderClusterer):
         return "pretrain", estimator.pretrain_epochs
     return "train", estimator.max_epochs
 
 
 def estimator_id(estimator):
-    return type(estimator).__name__
+    name = type(estimator).__name__
+    if isinstance(estimator, DMAEClustering) and estimator._is_shallow():
+        return f"{name}-shallow"
+    return name

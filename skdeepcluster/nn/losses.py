@@ -193,3 +193,33 @@ def gaussian_kl(
         + (log_var.exp() + (mean - prior_mean).pow(2)) / prior_log_var.exp()
         - 1.0
     ).sum(-1)
+
+
+def dissimilarity_mixture_loss(
+    mixture: torch.nn.Module, z: torch.Tensor, s: torch.Tensor
+) -> torch.Tensor:
+    """DMAE's dissimilarity term, one value per row.
+
+    ``d(z_i, θ̃_i) - (log π̃_i + c̃_i) / alpha`` where ``θ̃_i``, ``π̃_i`` and
+    ``c̃_i`` are the centre, mixing weight and log-normaliser averaged under the
+    soft assignment ``s_i`` (Lara & González, 2020). ``mixture`` is a
+    :class:`~skdeepcluster.nn.DissimilarityMixture` and ``s = mixture(z)``. The
+    reference code sums it over the batch; DMAEClustering takes the mean, so
+    that its weight does not depend on the batch size.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skdeepcluster.nn import DissimilarityMixture
+    >>> from skdeepcluster.nn.losses import dissimilarity_mixture_loss
+    >>> mixture = DissimilarityMixture(2, 1, "euclidean", alpha=1.0)
+    >>> z = torch.zeros(3, 1)
+    >>> with torch.no_grad():
+    ...     loss = dissimilarity_mixture_loss(mixture, z, mixture(z))
+    >>> loss  # d = 0 and π̃ = 1/2: log 2 per row
+    tensor([0.6931, 0.6931, 0.6931])
+    """
+    log_weight = torch.log(s @ mixture.weights)
+    log_normalizer = s @ mixture.log_normalizers()
+    dissimilarity = mixture.dissimilarity_to_soft_centers(z, s)
+    return dissimilarity - (log_weight + log_normalizer) / mixture.alpha
