@@ -27,13 +27,16 @@ import torch
 from sklearn.cluster import KMeans
 from sklearn.datasets import load_digits
 
-from skdeepcluster import DECClustering, all_estimators
+from skdeepcluster import DECClustering, DMAEClustering, all_estimators
 from skdeepcluster.demo import evaluate
 
 HERE = Path(__file__).resolve().parent
 
 # Named settings of an estimator, benchmarked as methods of their own.
-VARIANTS = {"IDEC": (DECClustering, {"reconstruction_weight": 10.0})}
+VARIANTS = {
+    "IDEC": (DECClustering, {"reconstruction_weight": 10.0}),
+    "DMAE-mahalanobis": (DMAEClustering, {"dissimilarity": "mahalanobis"}),
+}
 
 
 def load(data: str, n: int | None, seed: int) -> tuple[str, np.ndarray, np.ndarray]:

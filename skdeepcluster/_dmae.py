@@ -57,9 +57,16 @@ class DMAEClustering(BaseAutoencoderClusterer):
         Inverse temperature of the soft assignment, in units of 1 / ``d``: the
         larger, the harder the assignments. With "mahalanobis" it only scales
         the learned matrices and does not change the model.
+    mixture_loss : {"nll", "soft-center"}, default="nll"
+        The dissimilarity term. "nll": the mixture's negative log-likelihood
+        over ``alpha``, ``-log Σ_j π_j exp(-alpha D_ij) / alpha``
+        (:func:`skdeepcluster.nn.losses.dissimilarity_mixture_nll`).
+        "soft-center": the paper's ``d(z_i, θ̃_i) - log π̃_i / alpha``
+        (:func:`skdeepcluster.nn.losses.dissimilarity_mixture_loss`). Both are
+        equal for hard assignments; with soft ones the paper's term lets the
+        mixing weights collapse onto one cluster (see Notes).
     dissimilarity_weight : float, default=1.0
-        Weight of the dissimilarity term
-        (:func:`skdeepcluster.nn.losses.dissimilarity_mixture_loss`).
+        Weight of the dissimilarity term.
     reconstruction_weight : float, default=1.0
         Weight of the mean squared error between a row and the decoding of its
         soft-assigned centre. Not used in the shallow model.
@@ -183,7 +190,8 @@ class DMAEClustering(BaseAutoencoderClusterer):
 
     :meth:`predict_proba` is ``s``, :meth:`predict` its argmax, :meth:`transform`
     the embedding (the scaled features in the shallow model) and
-    :meth:`score` minus the mean dissimilarity term per row.
+    :meth:`score` the mean log-likelihood of the embedded rows under the
+    mixture, divided by ``alpha`` (up to a constant).
 
     References
     ----------
@@ -207,6 +215,7 @@ class DMAEClustering(BaseAutoencoderClusterer):
         "dissimilarity": [StrOptions(set(DISSIMILARITIES)), callable],
         "p": [Interval(Real, 1, None, closed="left")],
         "alpha": [Interval(Real, 0, None, closed="neither")],
+        "mixture_loss": [StrOptions({"nll", "soft-center"})],
         "dissimilarity_weight": [Interval(Real, 0, None, closed="left")],
         "reconstruction_weight": [Interval(Real, 0, None, closed="left")],
         "n_init": [Interval(Integral, 1, None, closed="left")],
@@ -228,6 +237,7 @@ class DMAEClustering(BaseAutoencoderClusterer):
         dissimilarity: str | Callable = "euclidean",
         p: float = 2.0,
         alpha: float = 10.0,
+        mixture_loss: str = "nll",
         dissimilarity_weight: float = 1.0,
         reconstruction_weight: float = 1.0,
         hidden_layer_sizes: tuple[int, ...] = (500, 500, 2000),
@@ -272,6 +282,7 @@ class DMAEClustering(BaseAutoencoderClusterer):
         self.dissimilarity = dissimilarity
         self.p = p
         self.alpha = alpha
+        self.mixture_loss = mixture_loss
         self.dissimilarity_weight = dissimilarity_weight
         self.reconstruction_weight = reconstruction_weight
         self.n_init = n_init
@@ -340,19 +351,38 @@ class DMAEClustering(BaseAutoencoderClusterer):
         reconstruction_weight = (
             0.0 if self._is_shallow() else self.reconstruction_weight
         )
+        keeps_scale = self.rescale_embedding and not self._is_shallow()
 
         def loss(batch: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
             z = autoencoder.encode(batch)
             s = mixture(z)
-            total = self.dissimilarity_weight * (
-                losses.dissimilarity_mixture_loss(mixture, z, s).mean()
-            )
+            if self.mixture_loss == "nll":
+                term = losses.dissimilarity_mixture_nll(mixture, z)
+            else:
+                term = losses.dissimilarity_mixture_loss(mixture, z, s)
+            total = self.dissimilarity_weight * term.mean()
             if reconstruction_weight > 0:
                 reconstructed = autoencoder.decode(mixture.soft_centers(s))
                 total = total + reconstruction_weight * losses.reconstruction_loss(
                     batch, reconstructed
                 )
             return total
+
+        def keep_scale(epoch: int) -> bool:
+            # The loss falls when the encoder shrinks the embedding and the
+            # decoder undoes it; this undoes the shrinking instead.
+            with torch.no_grad():
+                z = torch.cat(
+                    [
+                        autoencoder.encode(data[start : start + self.batch_size])
+                        for start in range(0, n_samples, self.batch_size)
+                    ]
+                )
+                scale = z.var(dim=0).mean().sqrt().item()
+            if scale > 0:
+                autoencoder.rescale_embedding_(1.0 / scale)
+                mixture.rescale_(1.0 / scale)
+            return False
 
         result = self._train(
             module,
@@ -368,6 +398,7 @@ class DMAEClustering(BaseAutoencoderClusterer):
             on_interval=lambda _: labels_settled(
                 self._assign_all(module, data).argmax(dim=1)
             ),
+            on_epoch_end=keep_scale if keeps_scale else None,
         )
         state.n_iter = result.n_iterations
         self.converged_ = labels_settled.converged
@@ -387,11 +418,8 @@ class DMAEClustering(BaseAutoencoderClusterer):
                 self.mahalanobis_matrices_ = matrices[self._label_order]
 
     def _score_tensor(self, module: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
-        """Minus the dissimilarity term of each row."""
-        z = module.encode(x)
-        return -losses.dissimilarity_mixture_loss(
-            module.assignment, z, module.assignment(z)
-        )
+        """Log-likelihood of each embedded row under the mixture, over ``alpha``."""
+        return -losses.dissimilarity_mixture_nll(module.assignment, module.encode(x))
 
 
 def _to_numpy(tensor: torch.Tensor) -> np.ndarray:

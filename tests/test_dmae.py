@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+from scipy.stats import multivariate_normal
 from sklearn.datasets import load_digits, make_blobs
 from sklearn.metrics import adjusted_rand_score
 
@@ -166,7 +167,7 @@ def test_the_decoder_reconstructs_from_the_soft_assigned_centre(blobs):
     with torch.no_grad():
         z = module.encode(x)
         s = module.assignment(z)
-        term = losses.dissimilarity_mixture_loss(module.assignment, z, s).mean()
+        term = losses.dissimilarity_mixture_nll(module.assignment, z).mean()
         from_centres = module.autoencoder.decode(module.assignment.soft_centers(s))
         from_embedding = module.autoencoder.decode(z)
         expected = 1.3 * term + 0.7 * losses.reconstruction_loss(x, from_centres)
@@ -198,17 +199,53 @@ def test_shallow_model_embeds_rows_as_themselves(blobs):
     assert [h["phase"] for h in model.history_] == ["cluster", "cluster"]
 
 
-def test_score_is_minus_the_mean_dissimilarity_term(anisotropic_blobs):
+def test_score_is_the_mixture_log_likelihood_over_alpha(anisotropic_blobs):
     X, _ = anisotropic_blobs
     model = DMAEClustering(3, dissimilarity="mahalanobis", max_epochs=2, **SHALLOW)
     model.fit(X)
-    mixture = model.module_.assignment.double()
-    z = torch.as_tensor(model.transform(X))
-    with torch.no_grad():
-        expected = -losses.dissimilarity_mixture_loss(mixture, z, mixture(z)).mean()
-    assert model.score(X) == pytest.approx(expected.item(), rel=1e-9)
+    Z = model.transform(X)
+    density = sum(
+        weight * multivariate_normal(center, np.linalg.inv(2 * model.alpha * M)).pdf(Z)
+        for weight, center, M in zip(
+            model.weights_,
+            model.cluster_centers_,
+            model.mahalanobis_matrices_,
+            strict=True,
+        )
+    )
+    # log p(z) = alpha * score + a constant: (d / 2) log(pi / alpha) for a Gaussian.
+    constant = Z.shape[1] / 2 * np.log(np.pi / model.alpha)
+    expected = (np.log(density) + constant) / model.alpha
+    assert model.score(X) == pytest.approx(expected.mean(), rel=1e-6)
     noise = np.random.RandomState(0).uniform(-20, 20, size=X.shape)
     assert model.score(X) > model.score(noise)
+
+
+@pytest.mark.parametrize("mixture_loss", ["nll", "soft-center"])
+def test_both_mixture_losses_train_and_differ(rays, mixture_loss):
+    X, _ = rays
+    model = DMAEClustering(
+        3, dissimilarity="cosine", mixture_loss=mixture_loss, max_epochs=3, **SHALLOW
+    ).fit(X)
+    first = next(h for h in model.history_ if h["phase"] == "cluster")["loss"]
+    assert np.isfinite(first)
+    other = "soft-center" if mixture_loss == "nll" else "nll"
+    again = DMAEClustering(
+        3, dissimilarity="cosine", mixture_loss=other, max_epochs=3, **SHALLOW
+    ).fit(X)
+    assert next(h for h in again.history_ if h["phase"] == "cluster")["loss"] != first
+
+
+def test_soft_center_loss_lets_mixing_weights_collapse_where_nll_does_not(rays):
+    # Rays with cosine at alpha=10 give soft assignments: the paper's term
+    # rewards the largest cluster for growing, the likelihood does not.
+    X, y = rays
+    settings = {"dissimilarity": "cosine", "tol": 0.0, "max_epochs": 100, **SHALLOW}
+    nll = DMAEClustering(3, mixture_loss="nll", **settings).fit(X)
+    paper = DMAEClustering(3, mixture_loss="soft-center", **settings).fit(X)
+    assert adjusted_rand_score(y, nll.labels_) >= 0.95
+    assert nll.weights_.min() > 0.25
+    assert paper.weights_.min() < nll.weights_.min()
 
 
 @pytest.mark.slow

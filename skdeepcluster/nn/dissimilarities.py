@@ -188,6 +188,17 @@ class DissimilarityMixture(nn.Module):
         if dissimilarity == "mahalanobis":
             self.factors = nn.Parameter(torch.eye(dim).repeat(n_clusters, 1, 1))
 
+    @torch.no_grad()
+    def rescale_(self, factor: float) -> None:
+        """Follow embeddings multiplied by ``factor``: centres scale with them.
+
+        Mahalanobis matrices scale by ``1 / factor²``, which leaves their
+        dissimilarities, and so the assignments, unchanged.
+        """
+        self.centers.mul_(factor)
+        if self.dissimilarity == "mahalanobis":
+            self.factors.div_(factor)
+
     @property
     def weights(self) -> torch.Tensor:
         """Mixing weights ``π``, positive and summing to one."""

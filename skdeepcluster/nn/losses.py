@@ -198,14 +198,17 @@ def gaussian_kl(
 def dissimilarity_mixture_loss(
     mixture: torch.nn.Module, z: torch.Tensor, s: torch.Tensor
 ) -> torch.Tensor:
-    """DMAE's dissimilarity term, one value per row.
+    """DMAE's dissimilarity term as the paper and its code write it, per row.
 
     ``d(z_i, θ̃_i) - (log π̃_i + c̃_i) / alpha`` where ``θ̃_i``, ``π̃_i`` and
     ``c̃_i`` are the centre, mixing weight and log-normaliser averaged under the
     soft assignment ``s_i`` (Lara & González, 2020). ``mixture`` is a
     :class:`~skdeepcluster.nn.DissimilarityMixture` and ``s = mixture(z)``. The
     reference code sums it over the batch; DMAEClustering takes the mean, so
-    that its weight does not depend on the batch size.
+    that its weight does not depend on the batch size. For hard assignments it
+    equals :func:`dissimilarity_mixture_nll`; for soft ones it is lowest for a
+    row halfway between two centres, and with trainable mixing weights it lets
+    the largest cluster grow at the expense of the others.
 
     Examples
     --------
@@ -223,3 +226,29 @@ def dissimilarity_mixture_loss(
     log_normalizer = s @ mixture.log_normalizers()
     dissimilarity = mixture.dissimilarity_to_soft_centers(z, s)
     return dissimilarity - (log_weight + log_normalizer) / mixture.alpha
+
+
+def dissimilarity_mixture_nll(
+    mixture: torch.nn.Module, z: torch.Tensor
+) -> torch.Tensor:
+    """Negative log-likelihood of a dissimilarity mixture, over ``alpha``, per row.
+
+    ``-log Σ_j π_j exp(-alpha D_ij + c_j) / alpha``: the mixture whose
+    components have densities proportional to ``exp(-alpha d(z, θ_j))`` (up to
+    a constant, exactly a Gaussian mixture for "mahalanobis"). Dividing by
+    ``alpha`` puts it in the units of the dissimilarity, where it equals
+    :func:`dissimilarity_mixture_loss` for hard assignments. Its gradient moves
+    each centre by the posterior-weighted pull of the rows, as EM does.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skdeepcluster.nn import DissimilarityMixture
+    >>> from skdeepcluster.nn.losses import dissimilarity_mixture_nll
+    >>> mixture = DissimilarityMixture(2, 1, "euclidean", alpha=1.0)
+    >>> with torch.no_grad():
+    ...     loss = dissimilarity_mixture_nll(mixture, torch.zeros(3, 1))
+    >>> loss  # both centres at distance 0 with weight 1/2: -log(1/2 + 1/2)
+    tensor([-0., -0., -0.])
+    """
+    return -torch.logsumexp(mixture.logits(z), dim=1) / mixture.alpha
