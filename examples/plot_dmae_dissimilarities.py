@@ -11,7 +11,8 @@ authors' synthetic showcase does:
 - stretched (anisotropic) blobs, which only "mahalanobis" (a learned matrix per
   cluster) follows;
 - rays from the origin, clusters that differ by direction only, which "cosine"
-  separates and the distances cannot;
+  separates (and "mahalanobis", whose components stretch along the rays) while
+  the isotropic distances cut across them;
 - blobs of different sizes, where the Manhattan and Euclidean components draw
   differently shaped boundaries.
 

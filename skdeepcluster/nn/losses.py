@@ -247,8 +247,9 @@ def dissimilarity_mixture_nll(
     >>> from skdeepcluster.nn.losses import dissimilarity_mixture_nll
     >>> mixture = DissimilarityMixture(2, 1, "euclidean", alpha=1.0)
     >>> with torch.no_grad():
-    ...     loss = dissimilarity_mixture_nll(mixture, torch.zeros(3, 1))
-    >>> loss  # both centres at distance 0 with weight 1/2: -log(1/2 + 1/2)
-    tensor([-0., -0., -0.])
+    ...     _ = mixture.centers.copy_(torch.tensor([[0.0], [1.0]]))
+    ...     loss = dissimilarity_mixture_nll(mixture, torch.zeros(1, 1))
+    >>> loss  # distances 0 and 1, weights 1/2: -log(e^0 / 2 + e^-1 / 2)
+    tensor([0.3799])
     """
     return -torch.logsumexp(mixture.logits(z), dim=1) / mixture.alpha
