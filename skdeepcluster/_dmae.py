@@ -325,9 +325,7 @@ class DMAEClustering(BaseAutoencoderClusterer):
         else:
             candidates = torch.as_tensor(embedding)
             _check_callable_output(mixture, candidates[: self.batch_size])
-            centers, labels = _medoids(
-                mixture, candidates, self.n_clusters, self.n_init, seed
-            )
+            centers = _medoids(mixture, candidates, self.n_clusters, self.n_init, seed)
         with torch.no_grad():
             mixture.centers.copy_(torch.as_tensor(centers))
             if self.dissimilarity == "mahalanobis":
@@ -453,15 +451,15 @@ def _medoids(
     seed: int,
     max_iter: int = 20,
     max_members: int = 1000,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> np.ndarray:
     """k-means++-style medoids of ``rows`` for the mixture's dissimilarity.
 
     Each restart seeds one medoid uniformly and the others with probability
     proportional to the dissimilarity to the nearest medoid already chosen,
     then alternates assignment and medoid updates (each cluster's medoid
     becomes the member with the least total dissimilarity to a sample of at
-    most ``max_members`` members). Returns the centres and labels of the
-    restart with the least total dissimilarity.
+    most ``max_members`` members). Returns the medoids of the restart with the
+    least total dissimilarity.
     """
     rng = np.random.RandomState(seed)
     n_rows = rows.shape[0]
@@ -501,11 +499,10 @@ def _medoids(
                 if torch.equal(updated, medoids):
                     break
                 medoids = updated
-            distances = to_medoids(medoids)
-            cost = float(distances.min(dim=1).values.sum())
+            cost = float(to_medoids(medoids).min(dim=1).values.sum())
             if best is None or cost < best[0]:
-                best = (cost, medoids.numpy(), distances.argmin(dim=1).numpy())
-    return best[1], best[2]
+                best = (cost, medoids.numpy())
+    return best[1]
 
 
 def _precision_factors(
