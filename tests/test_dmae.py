@@ -9,7 +9,7 @@ from sklearn.metrics import adjusted_rand_score
 
 from skdeepcluster import DMAEClustering
 from skdeepcluster.metrics import cluster_accuracy
-from skdeepcluster.nn import losses
+from skdeepcluster.nn import ConvAutoencoder, losses
 
 from fast_estimators import FAST_AE
 
@@ -246,6 +246,25 @@ def test_soft_center_loss_lets_mixing_weights_collapse_where_nll_does_not(rays):
     assert adjusted_rand_score(y, nll.labels_) >= 0.95
     assert nll.weights_.min() > 0.25
     assert paper.weights_.min() < nll.weights_.min()
+
+
+def test_image_shape_gives_a_convolutional_dmae_even_without_hidden_layers():
+    X, _ = load_digits(return_X_y=True)
+    X = X[:120] / 16.0
+    model = DMAEClustering(
+        4,
+        image_shape=(1, 8, 8),
+        conv_channels=(4, 8),
+        hidden_layer_sizes=(),
+        latent_dim=3,
+        pretrain_epochs=2,
+        max_epochs=2,
+        random_state=0,
+    ).fit(X)
+    assert isinstance(model.module_.autoencoder, ConvAutoencoder)
+    assert model.transform(X).shape == (120, 3)
+    assert model.cluster_centers_.shape == (4, 3)
+    np.testing.assert_array_equal(model.predict(X), model.labels_)
 
 
 @pytest.mark.slow
