@@ -30,8 +30,9 @@ class DMAEClustering(BaseAutoencoderClusterer):
     ``s_ij = softmax_j(-alpha d(z_i, θ_j) + log π_j)``; the decoder reconstructs
     the row from its soft-assigned centre ``θ̃_i = Σ_j s_ij θ_j`` rather than
     from its embedding, so the centres must decode to typical rows of their
-    clusters. Encoder, centres, mixing weights and decoder are trained together
-    on the dissimilarity term plus the reconstruction term.
+    clusters. The centres and mixing weights (and, with
+    ``network_learning_rate > 0``, the encoder and decoder, as in the paper)
+    are trained on the dissimilarity term plus the reconstruction term.
 
     With ``hidden_layer_sizes=()`` (and no ``image_shape``) there is no
     autoencoder: the mixture runs on the features themselves (scaled by one
@@ -115,12 +116,15 @@ class DMAEClustering(BaseAutoencoderClusterer):
         Step size of the optimizer during pretraining.
     optimizer : {"adam", "sgd"}, default="adam"
         Optimizer of the pretraining; "sgd" uses momentum 0.9.
-    cluster_learning_rate : float or "auto", default="auto"
-        Step size of the optimizer during the cluster phase. "auto" is 1e-4
-        with an autoencoder, whose pretrained weights are only fine-tuned
-        (faster rates let the dissimilarity term shrink and merge the
-        clusters), and 1e-2 in the shallow model, which trains the mixture
-        alone.
+    cluster_learning_rate : float, default=1e-2
+        Step size of the optimizer for the mixture's parameters (centres,
+        mixing weights, Mahalanobis matrices) during the cluster phase, in the
+        units of the standardised embedding.
+    network_learning_rate : float, default=0.0
+        Step size for the encoder and decoder during the cluster phase. 0 keeps
+        the pretrained autoencoder fixed: the mixture is trained on its
+        embedding. The paper trains all jointly (Adam, 1e-5); measured here,
+        that lowers accuracy from the k-means start (see Notes).
     cluster_optimizer : {"adam", "sgd"}, default="adam"
         Optimizer of the cluster phase (the reference code used Adam).
     device : str or torch.device, default="auto"
@@ -173,6 +177,23 @@ class DMAEClustering(BaseAutoencoderClusterer):
       a mean over rows. The reference code sums ``L_d`` over the batch and
       weights it 0.01 (old repository) or the MSE 0.01 (new one); means keep the
       balance independent of ``batch_size``.
+    - ``L_d`` defaults to the mixture's negative log-likelihood
+      (``mixture_loss="nll"``). The paper's term is lowest for a row halfway
+      between two centres and, with soft assignments, rewards the largest
+      cluster for growing: on clusters that differ by direction, shallow
+      "cosine" went from ARI 1.0 at its start to 0.59 with one cluster empty,
+      where the likelihood kept 1.0.
+    - The pretrained encoder and decoder stay fixed by default
+      (``network_learning_rate=0``); the mixture is trained on the embedding,
+      with the decoder's reconstruction of the soft centres in the loss. The
+      paper fine-tunes everything jointly. Measured on MNIST (10,000 rows,
+      seed 0, k-means start ACC 0.736), joint training lowered ACC to 0.64
+      after one epoch at Adam 1e-4 or ten at 1e-5, to 0.52 after 100 epochs,
+      and merged every row into one cluster with "mahalanobis"; with the
+      network fixed, the mixture reached 0.80 ("mahalanobis") and kept 0.74
+      ("euclidean"). With ``network_learning_rate > 0`` the embedding is
+      brought back to unit mean variance after every epoch (the decoder and
+      the centres compensate), since the loss otherwise falls by shrinking it.
     - Mixing weights are a softmax of free parameters: positive and summing to
       one. Unnormalised weights, as in the reference, let ``-log π̃`` fall
       without bound.
@@ -224,10 +245,8 @@ class DMAEClustering(BaseAutoencoderClusterer):
         "max_epochs": [Interval(Integral, 0, None, closed="left")],
         "rescale_embedding": ["boolean"],
         "cluster_optimizer": [StrOptions({"adam", "sgd"})],
-        "cluster_learning_rate": [
-            Interval(Real, 0, None, closed="neither"),
-            StrOptions({"auto"}),
-        ],
+        "cluster_learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "network_learning_rate": [Interval(Real, 0, None, closed="left")],
     }
 
     def __init__(
@@ -256,7 +275,8 @@ class DMAEClustering(BaseAutoencoderClusterer):
         memory: str | Memory | None = None,
         learning_rate: float = 1e-3,
         optimizer: str = "adam",
-        cluster_learning_rate: float | str = "auto",
+        cluster_learning_rate: float = 1e-2,
+        network_learning_rate: float = 0.0,
         cluster_optimizer: str = "adam",
         device: str | torch.device = "auto",
         random_state: int | np.random.RandomState | None = None,
@@ -291,6 +311,7 @@ class DMAEClustering(BaseAutoencoderClusterer):
         self.max_epochs = max_epochs
         self.rescale_embedding = rescale_embedding
         self.cluster_learning_rate = cluster_learning_rate
+        self.network_learning_rate = network_learning_rate
         self.cluster_optimizer = cluster_optimizer
 
     def _is_shallow(self) -> bool:
@@ -349,10 +370,20 @@ class DMAEClustering(BaseAutoencoderClusterer):
         reconstruction_weight = (
             0.0 if self._is_shallow() else self.reconstruction_weight
         )
-        keeps_scale = self.rescale_embedding and not self._is_shallow()
+        network = [
+            p
+            for name, p in module.named_parameters()
+            if name.startswith("autoencoder.")
+        ]
+        trains_network = self.network_learning_rate > 0 and len(network) > 0
+        keeps_scale = self.rescale_embedding and trains_network
+        groups = [{"params": list(mixture.parameters())}]
+        if trains_network:
+            groups.append({"params": network, "lr": self.network_learning_rate})
 
         def loss(batch: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
-            z = autoencoder.encode(batch)
+            with torch.set_grad_enabled(trains_network):
+                z = autoencoder.encode(batch)
             s = mixture(z)
             if self.mixture_loss == "nll":
                 term = losses.dissimilarity_mixture_nll(mixture, z)
@@ -390,8 +421,9 @@ class DMAEClustering(BaseAutoencoderClusterer):
             phase="cluster",
             n_epochs=self.max_epochs,
             optimizer=self.cluster_optimizer,
-            learning_rate=self._cluster_learning_rate(),
+            learning_rate=self.cluster_learning_rate,
             learning_rate_name="cluster_learning_rate",
+            parameters=groups,
             interval=interval,
             on_interval=lambda _: labels_settled(
                 self._assign_all(module, data).argmax(dim=1)
@@ -400,11 +432,6 @@ class DMAEClustering(BaseAutoencoderClusterer):
         )
         state.n_iter = result.n_iterations
         self.converged_ = labels_settled.converged
-
-    def _cluster_learning_rate(self) -> float:
-        if self.cluster_learning_rate != "auto":
-            return self.cluster_learning_rate
-        return 1e-2 if self._is_shallow() else 1e-4
 
     def _set_cluster_attributes(self) -> None:
         super()._set_cluster_attributes()

@@ -176,6 +176,22 @@ def test_the_decoder_reconstructs_from_the_soft_assigned_centre(blobs):
     assert first_loss != pytest.approx(other.item(), rel=1e-3)
 
 
+def test_network_learning_rate_zero_keeps_the_pretrained_autoencoder(blobs):
+    X, _ = blobs
+    settings = {"tol": 0.0, "random_state": 0, **FAST_AE}
+    start = DMAEClustering(3, max_epochs=0, **settings).fit(X)
+    fixed = DMAEClustering(3, max_epochs=3, **settings).fit(X)
+    tuned = DMAEClustering(3, max_epochs=3, network_learning_rate=1e-3, **settings)
+    tuned.fit(X)
+    np.testing.assert_array_equal(fixed.transform(X), start.transform(X))
+    assert not np.allclose(fixed.cluster_centers_, start.cluster_centers_)
+    assert not np.allclose(tuned.transform(X), start.transform(X))
+    # Fine-tuning keeps the embedding at unit mean variance.
+    np.testing.assert_allclose(
+        np.sqrt(tuned.transform(X).var(axis=0).mean()), 1.0, rtol=1e-2
+    )
+
+
 def test_tol_stops_training_once_labels_settle(blobs):
     X, y = blobs
     model = DMAEClustering(
