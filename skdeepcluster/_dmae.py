@@ -382,8 +382,7 @@ class DMAEClustering(BaseAutoencoderClusterer):
             groups.append({"params": network, "lr": self.network_learning_rate})
 
         def loss(batch: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
-            with torch.set_grad_enabled(trains_network):
-                z = autoencoder.encode(batch)
+            z = autoencoder.encode(batch)
             s = mixture(z)
             if self.mixture_loss == "nll":
                 term = losses.dissimilarity_mixture_nll(mixture, z)
@@ -413,23 +412,31 @@ class DMAEClustering(BaseAutoencoderClusterer):
                 mixture.rescale_(1.0 / scale)
             return False
 
-        result = self._train(
-            module,
-            data,
-            loss,
-            state,
-            phase="cluster",
-            n_epochs=self.max_epochs,
-            optimizer=self.cluster_optimizer,
-            learning_rate=self.cluster_learning_rate,
-            learning_rate_name="cluster_learning_rate",
-            parameters=groups,
-            interval=interval,
-            on_interval=lambda _: labels_settled(
-                self._assign_all(module, data).argmax(dim=1)
-            ),
-            on_epoch_end=keep_scale if keeps_scale else None,
-        )
+        # A fixed network still passes gradients to the soft centres through
+        # the decoder, but computes none for its own weights.
+        for parameter in network:
+            parameter.requires_grad_(trains_network)
+        try:
+            result = self._train(
+                module,
+                data,
+                loss,
+                state,
+                phase="cluster",
+                n_epochs=self.max_epochs,
+                optimizer=self.cluster_optimizer,
+                learning_rate=self.cluster_learning_rate,
+                learning_rate_name="cluster_learning_rate",
+                parameters=groups,
+                interval=interval,
+                on_interval=lambda _: labels_settled(
+                    self._assign_all(module, data).argmax(dim=1)
+                ),
+                on_epoch_end=keep_scale if keeps_scale else None,
+            )
+        finally:
+            for parameter in network:
+                parameter.requires_grad_(True)
         state.n_iter = result.n_iterations
         self.converged_ = labels_settled.converged
 
