@@ -51,7 +51,8 @@ class DMAEClustering(BaseAutoencoderClusterer):
         "minkowski" (order ``p``), "mahalanobis" (a trainable positive
         semi-definite matrix per cluster), or a callable
         ``f(embeddings, centers) -> (n, n_clusters)`` on torch tensors that is
-        differentiable in both arguments.
+        differentiable in both arguments (a module-level function, not a
+        lambda, if the fitted model is to be pickled).
     p : float, default=2.0
         Order of the "minkowski" dissimilarity; at least 1.
     alpha : float, default=10.0
