@@ -509,19 +509,32 @@ class BaseAutoencoderClusterer(BaseDeepClusterer):
     ) -> None:
         """Train the clustering objective; methods without one leave this empty."""
 
-    def _assign_all(self, module: torch.nn.Module, data: torch.Tensor) -> torch.Tensor:
-        """Soft assignments of every training row, in chunks, without gradients."""
+    def _over_training_rows(
+        self,
+        module: torch.nn.Module,
+        data: torch.Tensor,
+        fn: Callable[[torch.nn.Module, torch.Tensor], torch.Tensor],
+    ) -> torch.Tensor:
+        """``fn(module, rows)`` over every training row, in chunks, without gradients.
+
+        For the hooks inside the training loop, on the training tensor itself;
+        the module is in eval mode during the call and back in its mode after.
+        """
         was_training = module.training
         module.eval()
         with torch.no_grad():
-            q = torch.cat(
+            result = torch.cat(
                 [
-                    module(data[start : start + self.batch_size])
+                    fn(module, data[start : start + self.batch_size])
                     for start in range(0, data.shape[0], self.batch_size)
                 ]
             )
         module.train(was_training)
-        return q
+        return result
+
+    def _assign_all(self, module: torch.nn.Module, data: torch.Tensor) -> torch.Tensor:
+        """Soft assignments of every training row."""
+        return self._over_training_rows(module, data, lambda m, rows: m(rows))
 
     def _set_cluster_attributes(self) -> None:
         """Set the fitted attributes of the clusters once ``_label_order`` is known.

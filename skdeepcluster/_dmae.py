@@ -400,14 +400,8 @@ class DMAEClustering(BaseAutoencoderClusterer):
         def keep_scale(epoch: int) -> bool:
             # The loss falls when the encoder shrinks the embedding and the
             # decoder undoes it; this undoes the shrinking instead.
-            with torch.no_grad():
-                z = torch.cat(
-                    [
-                        autoencoder.encode(data[start : start + self.batch_size])
-                        for start in range(0, n_samples, self.batch_size)
-                    ]
-                )
-                scale = z.var(dim=0).mean().sqrt().item()
+            z = self._over_training_rows(module, data, lambda m, rows: m.encode(rows))
+            scale = z.var(dim=0).mean().sqrt().item()
             if scale > 0:
                 autoencoder.rescale_embedding_(1.0 / scale)
                 mixture.rescale_(1.0 / scale)
