@@ -104,10 +104,13 @@ def main(argv: list[str] | None = None) -> None:
                 f"{scores['ari']:6.3f} {scores['seconds']:8.1f}",
                 flush=True,
             )
+    settings = "; ".join(
+        f"{name} runs with " + ", ".join(f"{k}={v}" for k, v in params.items())
+        for name, params in DEMO_SETTINGS.items()
+    )
     print(
         "The autoencoder estimators share one pretrained autoencoder (memory=...); "
-        "only the first one's seconds include pretraining. GMVAEClustering runs "
-        "with marginalize=False."
+        f"only the first one's seconds include pretraining. {settings}."
     )
 
 
