@@ -79,6 +79,16 @@ def test_a_callable_with_the_wrong_output_is_reported(blobs):
         DMAEClustering(3, dissimilarity=lambda z, c: z.sum(1), **SHALLOW).fit(X)
 
 
+def test_a_callable_returning_nan_is_reported(blobs):
+    X, _ = blobs
+
+    def broken(z, centers):
+        return torch.full((z.shape[0], centers.shape[0]), float("nan"))
+
+    with pytest.raises(ValueError, match="returned NaN or infinite values"):
+        DMAEClustering(3, dissimilarity=broken, **SHALLOW).fit(X)
+
+
 def test_unknown_dissimilarity_lists_the_valid_names(blobs):
     X, _ = blobs
     with pytest.raises(ValueError, match=r"'dissimilarity' parameter .*'mahalanobis'"):

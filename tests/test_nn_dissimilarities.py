@@ -143,3 +143,27 @@ def test_callable_dissimilarity_gives_the_pairwise_matrix_and_its_diagonal():
 def test_unknown_name_lists_the_valid_ones():
     with pytest.raises(ValueError, match=r"'hamming' is not one of \['chebyshev'"):
         DissimilarityMixture(2, 2, "hamming")
+
+
+@pytest.mark.parametrize("name", ["euclidean", "mahalanobis"])
+def test_rescale_follows_a_rescaled_embedding(name):
+    mixture = DissimilarityMixture(3, 2, name, alpha=2.0).double()
+    with torch.no_grad():
+        mixture.centers.normal_()
+        if name == "mahalanobis":
+            mixture.factors.add_(0.3 * torch.randn(3, 2, 2, dtype=torch.float64))
+    z = torch.as_tensor(A[:, :2])
+    with torch.no_grad():
+        before = mixture.dissimilarities(z)
+        mixture.rescale_(0.5)
+        after = mixture.dissimilarities(0.5 * z)
+    # Distances scale with the embedding; Mahalanobis forms do not change.
+    expected = before if name == "mahalanobis" else 0.5 * before
+    np.testing.assert_allclose(after, expected, rtol=1e-10)
+
+
+def test_mahalanobis_has_no_dissimilarity_between_free_points():
+    with pytest.raises(ValueError, match="no dissimilarity between free points"):
+        DissimilarityMixture(2, 2, "mahalanobis").between(
+            torch.zeros(1, 2), torch.zeros(1, 2)
+        )
