@@ -17,7 +17,13 @@ EXTRAS = {
     "plot": ["matplotlib>=3.6"],
     "images": ["Pillow>=9.0"],
 }
-EXTRAS["test"] = ["pytest>=7.0", "ruff>=0.5", *EXTRAS["progress"], *EXTRAS["plot"]]
+EXTRAS["test"] = [
+    "pytest>=7.0",
+    "ruff>=0.5",
+    *EXTRAS["progress"],
+    *EXTRAS["plot"],
+    *EXTRAS["images"],
+]
 EXTRAS["all"] = sorted({req for reqs in EXTRAS.values() for req in reqs})
 
 setup(
