@@ -93,7 +93,7 @@ class BaseDeepClusterer(
         "hidden_layer_sizes": ["array-like"],
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
         "image_shape": ["array-like", None],
-        "conv_channels": ["array-like"],
+        "conv_channels": ["array-like", StrOptions({"auto"})],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "optimizer": [StrOptions({"adam", "sgd"})],
@@ -178,15 +178,28 @@ class BaseDeepClusterer(
                 "Lower n_clusters or pass more samples."
             )
         _check_sizes("hidden_layer_sizes", self.hidden_layer_sizes, allow_empty=True)
-        _check_sizes("conv_channels", self.conv_channels, allow_empty=False)
-        if self.image_shape is not None:
-            shape = _check_sizes("image_shape", self.image_shape, allow_empty=False)
-            if len(shape) != 3 or int(np.prod(shape)) != n_features:
-                raise ValueError(
-                    f"image_shape={tuple(self.image_shape)!r} must be (channels, "
-                    f"height, width) with channels*height*width == n_features="
-                    f"{n_features}; X has {n_features} features per row."
-                )
+        if not isinstance(self.conv_channels, str):
+            _check_sizes("conv_channels", self.conv_channels, allow_empty=False)
+        self._image_shape(n_features)
+
+    def _image_shape(self, n_features: int) -> tuple[int, int, int] | None:
+        """``image_shape`` as a tuple, a ``-1`` entry inferred from ``n_features``."""
+        if self.image_shape is None:
+            return None
+        shape = np.asarray(self.image_shape).ravel().tolist()
+        n_inferred = shape.count(-1)
+        known = [s for s in shape if s != -1]
+        _check_sizes("image_shape", known, allow_empty=n_inferred > 0)
+        if n_inferred == 1 and known and n_features % int(np.prod(known)) == 0:
+            shape[shape.index(-1)] = n_features // int(np.prod(known))
+        if len(shape) != 3 or n_inferred > 1 or int(np.prod(shape)) != n_features:
+            raise ValueError(
+                f"image_shape={tuple(self.image_shape)!r} must be (channels, "
+                f"height, width) with channels*height*width == n_features="
+                f"{n_features} (one entry may be -1, inferred from n_features); "
+                f"X has {n_features} features per row."
+            )
+        return tuple(int(s) for s in shape)
 
     # --------------------------------------------------------- fit hooks
 
@@ -453,8 +466,8 @@ class BaseAutoencoderClusterer(BaseDeepClusterer):
             device=str(device),
             hidden_layer_sizes=tuple(self.hidden_layer_sizes),
             latent_dim=self.latent_dim,
-            image_shape=None if self.image_shape is None else tuple(self.image_shape),
-            conv_channels=tuple(self.conv_channels),
+            image_shape=self._image_shape(X.shape[1]),
+            conv_channels=_as_tuple(self.conv_channels),
             pretraining=self.pretraining,
             pretrain_epochs=self.pretrain_epochs,
             corruption=self.corruption,
@@ -611,6 +624,11 @@ def _label_order(labels: np.ndarray, n_clusters: int) -> np.ndarray:
     used = np.unique(labels)
     unused = np.setdiff1d(np.arange(n_clusters), used)
     return np.concatenate([used, unused])
+
+
+def _as_tuple(value):
+    """Sequences as tuples (hashable, for the ``memory`` cache key); strings as is."""
+    return value if isinstance(value, str) else tuple(value)
 
 
 def _check_sizes(name: str, value, *, allow_empty: bool) -> tuple[int, ...]:

@@ -41,10 +41,14 @@ class DECClustering(BaseAutoencoderClusterer):
         Size of the embedding returned by :meth:`transform`.
     image_shape : tuple of int, default=None
         ``(channels, height, width)`` of one image. When set, rows of ``X`` are
-        flattened images and a convolutional autoencoder is used (DCEC).
-    conv_channels : tuple of int, default=(32, 64, 128)
+        flattened images (as :func:`~skdeepcluster.datasets.load_image_folder`
+        returns them) and a convolutional autoencoder is used (DCEC). One entry
+        may be -1, inferred from the number of features as in ``numpy.reshape``.
+    conv_channels : tuple of int or "auto", default="auto"
         Channels of the convolutional encoder's stride-2 layers; used only with
-        ``image_shape``.
+        ``image_shape``. "auto" is (32, 64, 128), with further 128-channel
+        layers for images larger than 64 pixels on a side (five layers in all
+        for 160x160), see :func:`~skdeepcluster.nn.conv_channels_for`.
     n_init : int, default=20
         Number of k-means restarts that initialise the centres.
     alpha : float, default=1.0
@@ -199,7 +203,7 @@ class DECClustering(BaseAutoencoderClusterer):
         hidden_layer_sizes: tuple[int, ...] = (500, 500, 2000),
         latent_dim: int = 10,
         image_shape: tuple[int, int, int] | None = None,
-        conv_channels: tuple[int, ...] = (32, 64, 128),
+        conv_channels: tuple[int, ...] | str = "auto",
         n_init: int = 20,
         alpha: float = 1.0,
         reconstruction_weight: float = 0.0,

@@ -40,11 +40,15 @@ class GMVAEClustering(BaseDeepClusterer):
         Hidden widths of each inference network; the decoder mirrors them.
     latent_dim : int, default=64
         Size of ``z``, returned by :meth:`transform`.
-    image_shape : None, default=None
-        Convolutional networks are not available for this estimator yet; must
-        be None.
-    conv_channels : tuple of int, default=(32, 64, 128)
-        Unused until convolutional networks are available.
+    image_shape : tuple of int, default=None
+        ``(channels, height, width)`` of one image. When set, rows of ``X`` are
+        flattened images: ``q(y | x)`` and ``q(z | x, y)`` read convolutional
+        features of the image (their dense layers sized by
+        ``hidden_layer_sizes``) and the decoder ends in the mirrored transposed
+        convolutions. One entry may be -1, inferred from the number of features.
+    conv_channels : tuple of int or "auto", default="auto"
+        Channels of the convolutional stride-2 layers; used only with
+        ``image_shape``. See :func:`~skdeepcluster.nn.conv_channels_for`.
     likelihood : {"gaussian", "bernoulli"}, default="gaussian"
         Distribution of ``x`` given ``z``. "gaussian" takes any real data,
         standardised inside (the scaling is stored and applied at prediction),
@@ -175,8 +179,8 @@ class GMVAEClustering(BaseDeepClusterer):
         *,
         hidden_layer_sizes: tuple[int, ...] = (512, 512),
         latent_dim: int = 64,
-        image_shape: None = None,
-        conv_channels: tuple[int, ...] = (32, 64, 128),
+        image_shape: tuple[int, int, int] | None = None,
+        conv_channels: tuple[int, ...] | str = "auto",
         likelihood: str = "gaussian",
         init_params: str = "kmeans",
         init_iterations: int = 1000,
@@ -220,11 +224,6 @@ class GMVAEClustering(BaseDeepClusterer):
 
     def _check_params_against_data(self, X: np.ndarray) -> None:
         super()._check_params_against_data(X)
-        if self.image_shape is not None:
-            raise ValueError(
-                "GMVAEClustering has no convolutional networks yet; leave "
-                "image_shape=None (image rows are then modelled as flat vectors)."
-            )
         if self.likelihood == "bernoulli" and (X.min() < 0 or X.max() > 1):
             raise ValueError(
                 "likelihood='bernoulli' needs X in [0, 1]; got values in "
@@ -242,6 +241,8 @@ class GMVAEClustering(BaseDeepClusterer):
                 tuple(self.hidden_layer_sizes),
                 self.latent_dim,
                 self.likelihood,
+                image_shape=self._image_shape(X.shape[1]),
+                conv_channels=self.conv_channels,
             )
             if self.likelihood == "gaussian":
                 scale = X.std(axis=0)
@@ -311,10 +312,12 @@ class GMVAEClustering(BaseDeepClusterer):
         def loss(batch: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
             clusters = target[indices]
             y = F.one_hot(clusters, self.n_clusters).to(batch.dtype)
-            given_cluster = losses.gmvae_terms_given_cluster(module, batch, y)
-            return F.cross_entropy(module.cluster_logits(batch), clusters) + (
-                given_cluster.mean()
+            features = module.features(batch)
+            given_cluster = losses.gmvae_terms_given_cluster(
+                module, batch, y, features
             )
+            logits = module.cluster_network(features)
+            return F.cross_entropy(logits, clusters) + given_cluster.mean()
 
         self._train(
             module,

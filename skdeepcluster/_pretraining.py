@@ -48,12 +48,12 @@ def build_autoencoder(
     hidden_layer_sizes: Sequence[int],
     latent_dim: int,
     image_shape: Sequence[int] | None,
-    conv_channels: Sequence[int],
+    conv_channels: Sequence[int] | str,
 ) -> nn.Module:
     """Dense autoencoder, or the convolutional one when ``image_shape`` is set."""
     if image_shape is None:
         return MLPAutoencoder(n_features, tuple(hidden_layer_sizes), latent_dim)
-    return ConvAutoencoder(tuple(image_shape), tuple(conv_channels), latent_dim)
+    return ConvAutoencoder(tuple(image_shape), conv_channels, latent_dim)
 
 
 def pretrain_autoencoder(
@@ -64,7 +64,7 @@ def pretrain_autoencoder(
     hidden_layer_sizes: Sequence[int],
     latent_dim: int,
     image_shape: Sequence[int] | None,
-    conv_channels: Sequence[int],
+    conv_channels: Sequence[int] | str,
     pretraining: str,
     pretrain_epochs: int,
     corruption: float,

@@ -27,6 +27,11 @@ FAST_SHALLOW_DMAE = {
 }
 
 
+# Convolutional networks on rows seen as one-pixel-high images whose width is
+# inferred from the number of features, so every check's data fits them.
+FAST_CONV = {"image_shape": (1, 1, -1), "conv_channels": (8,)}
+
+
 def fast_autoencoder_estimators():
     """A new fast instance of each estimator that pretrains an autoencoder."""
     return [
@@ -45,6 +50,16 @@ def fast_estimators():
     ]
 
 
+def fast_conv_estimators():
+    """A new fast instance of each estimator with convolutional networks."""
+    return [
+        AutoEncoderKMeans(n_init=2, **FAST_AE, **FAST_CONV),
+        DECClustering(n_init=2, max_epochs=3, **FAST_AE, **FAST_CONV),
+        DMAEClustering(n_init=2, max_epochs=3, **FAST_AE, **FAST_CONV),
+        GMVAEClustering(**FAST_GMVAE, **FAST_CONV),
+    ]
+
+
 def first_phase(estimator):
     """Name and number of epochs of the first training phase of ``estimator``."""
     if isinstance(estimator, DMAEClustering) and estimator._is_shallow():
@@ -56,6 +71,8 @@ def first_phase(estimator):
 
 def estimator_id(estimator):
     name = type(estimator).__name__
+    if estimator.image_shape is not None:
+        return f"{name}-conv"
     if isinstance(estimator, DMAEClustering) and estimator._is_shallow():
         return f"{name}-shallow"
     return name

@@ -282,12 +282,28 @@ def test_predict_before_fit_is_rejected(estimator, blobs):
             {"image_shape": (2, 2)},
             r"image_shape=\(2, 2\) must be \(channels, height, width\)",
         ),
+        (
+            {"image_shape": (1, -1, 3)},
+            r"image_shape=\(1, -1, 3\) must be .*one entry may be -1",
+        ),
+        ({"image_shape": (1, -1, -1)}, r"image_shape=\(1, -1, -1\) must be"),
+        ({"image_shape": (0, -1, 1)}, r"image_shape must be .* positive integers"),
+        ({"conv_channels": "wide"}, r"'conv_channels' parameter .*\{'auto'\}"),
     ],
 )
 def test_invalid_parameters_are_named(estimator, blobs, params, message):
     X, _ = blobs
     with pytest.raises(ValueError, match=message):
         clone(estimator).set_params(**{"n_clusters": 3, **params}).fit(X)
+
+
+@ESTIMATORS
+def test_image_shape_may_infer_one_side_like_reshape(estimator, blobs):
+    X, _ = blobs
+    model = clone(estimator).set_params(image_shape=(1, -1, 2), conv_channels=(2,))
+    model.fit(X)
+    assert model._image_shape(X.shape[1]) == (1, 2, 2)
+    assert model.image_shape == (1, -1, 2)  # the parameter is left as given
 
 
 @AUTOENCODER_ESTIMATORS

@@ -9,8 +9,9 @@ from sklearn.datasets import load_digits, make_blobs
 from sklearn.metrics import adjusted_rand_score
 
 from skdeepcluster import GMVAEClustering
+from skdeepcluster.datasets import make_shapes
 from skdeepcluster.metrics import cluster_accuracy
-from skdeepcluster.nn import GaussianMixtureVAE, losses
+from skdeepcluster.nn import ConvDecoder, ConvEncoder, GaussianMixtureVAE, losses
 
 from fast_estimators import FAST_GMVAE as FAST
 
@@ -217,10 +218,31 @@ def test_log_variances_are_clamped_on_extreme_input():
     assert torch.isfinite(model.latent_prior(y)[1]).all()
 
 
-def test_image_shape_is_not_available_yet():
-    X = np.random.RandomState(0).rand(20, 16)
-    with pytest.raises(ValueError, match="no convolutional networks yet"):
-        GMVAEClustering(2, image_shape=(1, 4, 4)).fit(X)
+def test_image_shape_gives_convolutional_networks_with_the_same_api():
+    X, _ = make_shapes(24, image_size=(6, 8), random_state=0)
+    model = GMVAEClustering(
+        2, image_shape=(1, 6, -1), conv_channels=(3, 4), likelihood="bernoulli",
+        max_epochs=2, init_iterations=5, random_state=0,
+        hidden_layer_sizes=FAST["hidden_layer_sizes"], latent_dim=FAST["latent_dim"],
+    ).fit(X)
+    module = model.module_
+    assert isinstance(module.features, ConvEncoder)
+    assert isinstance(module.decoder[-1], ConvDecoder)
+    assert model.predict_proba(X).shape == (24, 2)
+    assert model.transform(X).shape == (24, FAST["latent_dim"])
+    assert np.isfinite(model.score(X))
+    rows, clusters = model.sample(3)
+    assert clusters.shape == (3,) and set(clusters) <= {0, 1}
+    assert rows.shape == (3, 48) and set(np.unique(rows)) <= {0.0, 1.0}
+    # The image features are computed once and shared by q(y|x) and q(z|x,y):
+    # a marginalised loss runs the convolutions on n rows, not K * n.
+    calls = []
+    module.features.register_forward_hook(lambda m, i, o: calls.append(len(i[0])))
+    losses.gmvae_loss(
+        module, torch.as_tensor(X), temperature=1.0, hard=False, marginalize=True,
+        free_bits=0.0,
+    )
+    assert calls == [24]
 
 
 @pytest.mark.parametrize(

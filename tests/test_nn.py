@@ -8,8 +8,11 @@ import torch
 from skdeepcluster.nn import (
     ClusteringAutoencoder,
     ConvAutoencoder,
+    ConvDecoder,
+    ConvEncoder,
     MLPAutoencoder,
     StudentTAssignment,
+    conv_channels_for,
     squared_distances,
 )
 from skdeepcluster.nn.losses import reconstruction_loss
@@ -58,13 +61,43 @@ def test_conv_autoencoder_restores_any_image_size(shape):
 
 def test_conv_autoencoder_dcec_layout():
     ae = ConvAutoencoder((1, 28, 28))
-    convs = [m for m in ae.convs if isinstance(m, torch.nn.Conv2d)]
+    convs = [m for m in ae.encoder.convs if isinstance(m, torch.nn.Conv2d)]
     assert [(m.out_channels, m.kernel_size, m.stride) for m in convs] == [
         (32, (5, 5), (2, 2)),
         (64, (5, 5), (2, 2)),
         (128, (3, 3), (2, 2)),
     ]
     assert ae.embed.out_features == 10
+
+
+@pytest.mark.parametrize(
+    "image_shape, channels, bottleneck",
+    [
+        ((1, 8, 8), (32, 64, 128), (1, 1)),
+        ((1, 32, 32), (32, 64, 128), (4, 4)),
+        ((3, 64, 48), (32, 64, 128), (8, 6)),
+        ((1, 128, 128), (32, 64, 128, 128), (8, 8)),
+        ((1, 160, 160), (32, 64, 128, 128, 128), (5, 5)),
+        ((1, 1, 100), (32, 64, 128, 128), (1, 7)),
+    ],
+)
+def test_auto_channels_keep_the_bottleneck_small(image_shape, channels, bottleneck):
+    assert conv_channels_for(image_shape) == channels
+    encoder = ConvEncoder(image_shape)
+    assert encoder.n_features_out == channels[-1] * bottleneck[0] * bottleneck[1]
+    assert conv_channels_for(image_shape, [4, 8]) == (4, 8)
+    with pytest.raises(ValueError, match="channels must be 'auto' or a sequence"):
+        conv_channels_for(image_shape, "wide")
+
+
+@pytest.mark.parametrize("image_shape", [(1, 7, 9), (3, 13, 5), (2, 1, 1)])
+def test_conv_decoder_restores_any_image_size(image_shape):
+    encoder = ConvEncoder(image_shape, (4, 8, 8))
+    decoder = ConvDecoder(image_shape, (4, 8, 8))
+    x = torch.randn(3, math.prod(image_shape))
+    features = encoder(x)
+    assert features.shape == (3, encoder.n_features_out)
+    assert decoder(features).shape == x.shape
 
 
 def test_student_t_matches_the_formula():

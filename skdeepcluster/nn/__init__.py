@@ -6,7 +6,7 @@ Nothing here imports scikit-learn or numpy; every module works on its own.
 from . import dissimilarities, losses
 from ._assignment import StudentTAssignment, squared_distances
 from ._clustering import ClusteringAutoencoder, ScaleAutoencoder
-from ._conv import ConvAutoencoder
+from ._conv import ConvAutoencoder, ConvDecoder, ConvEncoder, conv_channels_for
 from ._gmvae import GaussianMixtureVAE
 from ._mlp import MLPAutoencoder
 from .dissimilarities import DissimilarityMixture
@@ -14,11 +14,14 @@ from .dissimilarities import DissimilarityMixture
 __all__ = [
     "ClusteringAutoencoder",
     "ConvAutoencoder",
+    "ConvDecoder",
+    "ConvEncoder",
     "DissimilarityMixture",
     "GaussianMixtureVAE",
     "MLPAutoencoder",
     "ScaleAutoencoder",
     "StudentTAssignment",
+    "conv_channels_for",
     "dissimilarities",
     "losses",
     "squared_distances",

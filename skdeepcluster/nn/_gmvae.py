@@ -8,6 +8,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ._conv import ConvDecoder, ConvEncoder
 from ._mlp import mlp
 from .losses import categorical_kl, gaussian_kl, gaussian_log_density
 
@@ -45,6 +46,13 @@ class GaussianMixtureVAE(nn.Module):
     n_elbo_draws : int, default=8
         Standard-normal draws of ``z``, fixed at construction, over which
         :meth:`elbo` averages the reconstruction term.
+    image_shape : tuple of int, default=None
+        ``(channels, height, width)``: rows are flattened images, the inference
+        networks read the features of a :class:`ConvEncoder` (computed once per
+        row and shared by both) and the decoder ends in the mirrored
+        :class:`ConvDecoder`.
+    conv_channels : sequence of int or "auto", default="auto"
+        Channels of the convolutional layers, with ``image_shape``.
 
     Examples
     --------
@@ -63,19 +71,32 @@ class GaussianMixtureVAE(nn.Module):
         latent_dim: int = 64,
         likelihood: str = "bernoulli",
         n_elbo_draws: int = 8,
+        image_shape: Sequence[int] | None = None,
+        conv_channels: Sequence[int] | str = "auto",
     ):
         super().__init__()
         hidden = list(hidden_layer_sizes)
         self.n_clusters = n_clusters
         self.likelihood = likelihood
-        self.cluster_network = mlp([n_features, *hidden, n_clusters])
-        width = hidden[-1] if hidden else n_features + n_clusters
-        self.latent_trunk = _trunk([n_features + n_clusters, *hidden])
+        if image_shape is None:
+            self.features = nn.Identity()
+            n_read = n_features
+            self.decoder = mlp([latent_dim, *hidden[::-1], n_features])
+        else:
+            self.features = ConvEncoder(image_shape, conv_channels)
+            n_read = self.features.n_features_out
+            self.decoder = nn.Sequential(
+                mlp([latent_dim, *hidden[::-1], n_read]),
+                nn.ReLU(),
+                ConvDecoder(image_shape, conv_channels),
+            )
+        self.cluster_network = mlp([n_read, *hidden, n_clusters])
+        width = hidden[-1] if hidden else n_read + n_clusters
+        self.latent_trunk = _trunk([n_read + n_clusters, *hidden])
         self.latent_mean = nn.Linear(width, latent_dim)
         self.latent_log_var = nn.Linear(width, latent_dim)
         self.prior_mean = nn.Linear(n_clusters, latent_dim)
         self.prior_log_var = nn.Linear(n_clusters, latent_dim)
-        self.decoder = mlp([latent_dim, *hidden[::-1], n_features])
         self.output_log_var = nn.Parameter(torch.zeros(n_features))
         # Set by the estimator: x is standardised as (x - input_mean) / input_scale.
         self.register_buffer("input_mean", torch.zeros(n_features))
@@ -93,13 +114,16 @@ class GaussianMixtureVAE(nn.Module):
 
     def cluster_logits(self, x: torch.Tensor) -> torch.Tensor:
         """Logits of ``q(y | x)``, shape (n, K)."""
-        return self.cluster_network(x)
+        return self.cluster_network(self.features(x))
 
     def latent_posterior(
-        self, x: torch.Tensor, y: torch.Tensor
+        self, features: torch.Tensor, y: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Mean and clamped log-variance of ``q(z | x, y)``; ``y`` is (n, K)."""
-        h = self.latent_trunk(torch.cat([x, y], dim=-1))
+        """Mean and clamped log-variance of ``q(z | x, y)``; ``y`` is (n, K).
+
+        Takes ``features(x)``, which is ``x`` itself without ``image_shape``.
+        """
+        h = self.latent_trunk(torch.cat([features, y], dim=-1))
         return self.latent_mean(h), self.latent_log_var(h).clamp(*LOG_VAR_BOUNDS)
 
     def latent_prior(self, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -127,8 +151,11 @@ class GaussianMixtureVAE(nn.Module):
 
     def posterior_mean(self, x: torch.Tensor) -> torch.Tensor:
         """``E[z | x] = sum_y q(y | x) E[z | x, y]``, shape (n, latent_dim)."""
-        q = self.cluster_logits(x).softmax(dim=-1)
-        means = self.per_cluster(x, lambda xs, ys: self.latent_posterior(xs, ys)[0])
+        features = self.features(x)
+        q = self.cluster_network(features).softmax(dim=-1)
+        means = self.per_cluster(
+            lambda hs, ys: self.latent_posterior(hs, ys)[0], features
+        )
         return (q.unsqueeze(-1) * means).sum(1)
 
     def elbo(self, x: torch.Tensor) -> torch.Tensor:
@@ -139,11 +166,12 @@ class GaussianMixtureVAE(nn.Module):
         not depend on the other rows.
         """
         noise = self.elbo_noise
-        logits = self.cluster_logits(x)
+        features = self.features(x)
+        logits = self.cluster_network(features)
         log_q = logits.log_softmax(dim=-1)
 
-        def terms(xs, ys):
-            mean, log_var = self.latent_posterior(xs, ys)
+        def terms(xs, hs, ys):
+            mean, log_var = self.latent_posterior(hs, ys)
             z = mean.unsqueeze(1) + (0.5 * log_var).exp().unsqueeze(1) * noise
             n, n_draws = z.shape[:2]
             rows = xs.unsqueeze(1).expand(n, n_draws, xs.shape[-1])
@@ -153,14 +181,18 @@ class GaussianMixtureVAE(nn.Module):
             kl = gaussian_kl(mean, log_var, *self.latent_prior(ys))
             return log_lik.view(n, n_draws).mean(1) - kl
 
-        per_cluster = self.per_cluster(x, terms)
+        per_cluster = self.per_cluster(terms, x, features)
         return (log_q.exp() * per_cluster).sum(-1) - categorical_kl(logits)
 
-    def per_cluster(self, x: torch.Tensor, fn) -> torch.Tensor:
-        """``fn(x, one_hot(k))`` for every cluster k, stacked as (n, K, ...)."""
-        n = x.shape[0]
-        y = torch.eye(self.n_clusters, device=x.device, dtype=x.dtype)
-        out = fn(x.repeat(self.n_clusters, 1), y.repeat_interleave(n, dim=0))
+    def per_cluster(self, fn, *tensors: torch.Tensor) -> torch.Tensor:
+        """``fn(*tensors, one_hot(k))`` for every cluster k, stacked as (n, K, ...).
+
+        The K evaluations run as one batch of ``K * n`` rows.
+        """
+        n, like = tensors[0].shape[0], tensors[0]
+        y = torch.eye(self.n_clusters, device=like.device, dtype=like.dtype)
+        repeated = [t.repeat(self.n_clusters, 1) for t in tensors]
+        out = fn(*repeated, y.repeat_interleave(n, dim=0))
         return out.view(self.n_clusters, n, *out.shape[1:]).transpose(0, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -102,16 +102,19 @@ def gmvae_loss(
     >>> loss.shape
     torch.Size([])
     """
-    logits = model.cluster_logits(x)
+    features = model.features(x)
+    logits = model.cluster_network(features)
     categorical = categorical_kl(logits)
     if marginalize:
         terms = model.per_cluster(
-            x, lambda xs, ys: gmvae_terms_given_cluster(model, xs, ys)
+            lambda xs, hs, ys: gmvae_terms_given_cluster(model, xs, ys, hs),
+            x,
+            features,
         )
         per_row = (logits.softmax(dim=-1) * terms).sum(-1)
     else:
         y = torch.nn.functional.gumbel_softmax(logits, tau=temperature, hard=hard)
-        per_row = gmvae_terms_given_cluster(model, x, y)
+        per_row = gmvae_terms_given_cluster(model, x, y, features)
     return per_row.mean() + categorical.mean().clamp(min=free_bits)
 
 
@@ -132,12 +135,16 @@ def categorical_kl(logits: torch.Tensor) -> torch.Tensor:
 
 
 def gmvae_terms_given_cluster(
-    model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    features: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Negative ELBO of each row given its cluster, shape (n,).
 
     ``-log p(x | z) + KL(q(z | x, y) || p(z | y))`` with one reparameterised
-    sample of ``z``; ``y`` is (n, K), one-hot or soft.
+    sample of ``z``; ``y`` is (n, K), one-hot or soft. ``features`` is
+    ``model.features(x)`` when the caller already has it.
 
     Examples
     --------
@@ -149,7 +156,9 @@ def gmvae_terms_given_cluster(
     >>> gmvae_terms_given_cluster(model, torch.zeros(4, 3), y).shape
     torch.Size([4])
     """
-    mean, log_var = model.latent_posterior(x, y)
+    if features is None:
+        features = model.features(x)
+    mean, log_var = model.latent_posterior(features, y)
     z = mean + (0.5 * log_var).exp() * torch.randn_like(mean)
     return -model.log_likelihood(x, z) + gaussian_kl(
         mean, log_var, *model.latent_prior(y)
