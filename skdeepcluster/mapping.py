@@ -189,7 +189,7 @@ class ClusterLabelMapper(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 f"samples; their samples are predicted as {self.unmatched_label!r}. "
                 "Add reference samples from those clusters to name them.",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
         if self.tied_clusters_:
             warnings.warn(
@@ -198,5 +198,5 @@ class ClusterLabelMapper(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 "the most probability (the first in sorted order without "
                 "predict_proba).",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
