@@ -127,7 +127,7 @@ class ClusterLabelMapper(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 if proba is not None:
                     mass = [proba[y_index == c, cluster].sum() for c in tied]
                     best = tied[int(np.argmax(mass))]
-            self.mapping_[cluster] = self.classes_[best]
+            self.mapping_[cluster] = self.classes_.tolist()[best]
         self._warn_about_unclear_clusters()
         return self
 
