@@ -5,6 +5,7 @@ Examples::
     python benchmarks/run.py --data digits
     python benchmarks/run.py --data ../shared/data/mnist_70k_uint8.npz --n 10000
     python benchmarks/run.py --data digits --estimators AutoEncoderKMeans --seeds 0 1 2
+    python benchmarks/run.py --data shapes --params '{"image_shape": [1,32,32]}'
 
 Each run appends one JSON line per (data, estimator, seed) to
 ``<out>/results.jsonl`` and rewrites ``<out>/results.md`` from all lines, so the
@@ -27,7 +28,13 @@ import torch
 from sklearn.cluster import KMeans
 from sklearn.datasets import load_digits
 
-from skdeepcluster import DECClustering, DMAEClustering, all_estimators
+from skdeepcluster import (
+    DECClustering,
+    DMAEClustering,
+    GMVAEClustering,
+    all_estimators,
+)
+from skdeepcluster.datasets import load_mnist, make_shapes
 from skdeepcluster.demo import evaluate
 
 HERE = Path(__file__).resolve().parent
@@ -36,17 +43,26 @@ HERE = Path(__file__).resolve().parent
 VARIANTS = {
     "IDEC": (DECClustering, {"reconstruction_weight": 10.0}),
     "DMAE-mahalanobis": (DMAEClustering, {"dissimilarity": "mahalanobis"}),
+    "GMVAE-bernoulli": (GMVAEClustering, {"likelihood": "bernoulli"}),
 }
 
 
 def load(data: str, n: int | None, seed: int) -> tuple[str, np.ndarray, np.ndarray]:
-    """``digits`` or an .npz with X and y, as float32 scaled to [0, 1]."""
+    """``digits``, ``shapes`` or MNIST, as float32 scaled to [0, 1].
+
+    ``shapes`` is :func:`~skdeepcluster.datasets.make_shapes` (32x32, four
+    classes, ``n`` images, default 1000) seeded by ``seed``; anything else is a
+    path for :func:`~skdeepcluster.datasets.load_mnist`.
+    """
     if data == "digits":
         X, y = load_digits(return_X_y=True)
         name = "digits"
+    elif data == "shapes":
+        X, y = make_shapes(n or 1000, random_state=seed)
+        return f"shapes[{n or 1000}]", X, y
     else:
-        with np.load(data) as archive:
-            X, y = archive["X"], archive["y"]
+        mnist = load_mnist(data)
+        X, y = mnist.data, mnist.target
         name = Path(data).stem
     if n is not None and n < X.shape[0]:
         rows = np.random.RandomState(seed).choice(X.shape[0], n, replace=False)
@@ -100,7 +116,9 @@ def write_table(jsonl: Path, markdown: Path) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--data", default="digits", help="'digits' or a .npz with X and y"
+        "--data",
+        default="digits",
+        help="'digits', 'shapes', or MNIST (.npz with X and y, or IDX folder)",
     )
     parser.add_argument("--n", type=int, default=None, help="seeded subset size")
     parser.add_argument(

@@ -1,6 +1,6 @@
 """skdeepcluster: scikit-learn compatible deep clustering estimators on PyTorch."""
 
-from . import metrics
+from . import datasets, mapping, metrics, plotting
 from ._autoencoder_kmeans import AutoEncoderKMeans
 from ._base import BaseDeepClusterer
 from ._dec import DECClustering
@@ -20,5 +20,8 @@ __all__ = [
     "GMVAEClustering",
     "__version__",
     "all_estimators",
+    "datasets",
+    "mapping",
     "metrics",
+    "plotting",
 ]

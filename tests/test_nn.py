@@ -85,6 +85,9 @@ def test_auto_channels_keep_the_bottleneck_small(image_shape, channels, bottlene
     assert conv_channels_for(image_shape) == channels
     encoder = ConvEncoder(image_shape)
     assert encoder.n_features_out == channels[-1] * bottleneck[0] * bottleneck[1]
+    ae = ConvAutoencoder(image_shape, latent_dim=4)
+    x = torch.rand(2, math.prod(image_shape))
+    assert ae.encode(x).shape == (2, 4) and ae(x).shape == x.shape
     assert conv_channels_for(image_shape, [4, 8]) == (4, 8)
     with pytest.raises(ValueError, match="channels must be 'auto' or a sequence"):
         conv_channels_for(image_shape, "wide")
