@@ -26,10 +26,13 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
+# Peak (ru_maxrss, KiB) after loading minus the resident size just before it
+# (VmRSS, KiB): the most memory loading added at any moment. Linux only.
 _LOAD = """
 import json, resource, sys, time
 from skdeepcluster.datasets import load_image_folder
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+status = open("/proc/self/status").read().split("VmRSS:")[1]
+before = int(status.split()[0])
 start = time.perf_counter()
 images = load_image_folder(sys.argv[1])
 seconds = time.perf_counter() - start
@@ -77,7 +80,6 @@ def main() -> None:
         write_seconds=write_seconds,
         machine=f"{platform.machine()}, {platform.python_version()}",
         date=datetime.date.today().isoformat(),
-        max_rss_units="ru_maxrss (KiB on Linux)",
     )
     args.out.mkdir(exist_ok=True)
     with open(args.out / "image_folder.jsonl", "a") as f:

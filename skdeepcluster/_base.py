@@ -39,6 +39,7 @@ from sklearn.base import (
     TransformerMixin,
 )
 from sklearn.cluster import KMeans
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, check_memory, validate_data
 
@@ -167,6 +168,7 @@ class BaseDeepClusterer(
         self._label_order = _label_order(proba.argmax(axis=1), proba.shape[1])
         self.labels_ = proba[:, self._label_order].argmax(axis=1)
         self._set_cluster_attributes()
+        _warn_if_clusters_are_empty(self.labels_, self.n_clusters)
         return self
 
     def _check_params_against_data(self, X: np.ndarray) -> None:
@@ -322,6 +324,25 @@ class BaseDeepClusterer(
         Z = self._embed(self.module_, X, self._device)
         return Z.astype(X.dtype, copy=False)
 
+    def score_samples(self, X: ArrayLike) -> np.ndarray:
+        """Score of each row of ``X`` under the fitted model (higher is better).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to score.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            See the estimator's documentation for what is scored (:meth:`score`
+            is their mean).
+        """
+        X = self._validate_for_inference(X)
+        return _apply_in_batches(
+            self.module_, self._device, X, self.batch_size, self._score_tensor
+        )
+
     def score(self, X: ArrayLike, y: None = None) -> float:
         """Mean per-sample score of ``X`` under the fitted model (higher is better).
 
@@ -335,13 +356,10 @@ class BaseDeepClusterer(
         Returns
         -------
         score : float
-            See the estimator's documentation for what is scored.
+            The mean of :meth:`score_samples`; see the estimator's documentation
+            for what is scored.
         """
-        X = self._validate_for_inference(X)
-        scores = _apply_in_batches(
-            self.module_, self._device, X, self.batch_size, self._score_tensor
-        )
-        return float(scores.mean())
+        return float(self.score_samples(X).mean())
 
     # ----------------------------------------------------- sklearn plumbing
 
@@ -624,6 +642,21 @@ def _label_order(labels: np.ndarray, n_clusters: int) -> np.ndarray:
     used = np.unique(labels)
     unused = np.setdiff1d(np.arange(n_clusters), used)
     return np.concatenate([used, unused])
+
+
+def _warn_if_clusters_are_empty(labels: np.ndarray, n_clusters: int) -> None:
+    """Say so when training ends with fewer distinct clusters than asked for."""
+    n_found = len(np.unique(labels))
+    if n_found < n_clusters:
+        warnings.warn(
+            f"Only {n_found} of n_clusters={n_clusters} clusters hold training "
+            "rows. The data may have fewer groups, or training merged clusters: "
+            "a smaller learning rate for the cluster phase, a reconstruction term "
+            "(DECClustering(reconstruction_weight=10)) or longer pretraining "
+            "usually keeps them apart.",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
 
 
 def _as_tuple(value):

@@ -9,6 +9,7 @@ import pytest
 import scipy.sparse as sp
 import torch
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import adjusted_rand_score, make_scorer
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
@@ -196,6 +197,12 @@ def test_row_results_do_not_depend_on_the_rest_of_the_call(estimator, blobs):
     np.testing.assert_array_equal(
         model.predict(X), [model.predict(r[None])[0] for r in X]
     )
+    scores = model.score_samples(X)
+    assert scores.shape == (len(X),)
+    np.testing.assert_allclose(
+        scores, [model.score_samples(r[None])[0] for r in X], rtol=1e-12
+    )
+    assert model.score(X) == pytest.approx(scores.mean())
 
 
 # ----------------------------------------------------------------- bad input
@@ -239,7 +246,9 @@ def test_more_clusters_than_samples_is_rejected(estimator, blobs):
 def test_predict_with_other_feature_count_is_rejected(estimator, blobs):
     X, _ = blobs
     model = clone(estimator).set_params(n_clusters=3).fit(X)
-    for method in (model.predict, model.predict_proba, model.transform, model.score):
+    methods = (model.predict, model.predict_proba, model.transform, model.score,
+               model.score_samples)
+    for method in methods:
         with pytest.raises(ValueError, match=r"X has 3 features, but .* expecting 4"):
             method(X[:, :3])
 
@@ -295,6 +304,20 @@ def test_invalid_parameters_are_named(estimator, blobs, params, message):
     X, _ = blobs
     with pytest.raises(ValueError, match=message):
         clone(estimator).set_params(**{"n_clusters": 3, **params}).fit(X)
+
+
+@ESTIMATORS
+def test_fewer_distinct_clusters_than_asked_for_are_warned_about(estimator):
+    # Two distinct rows cannot fill three clusters, whatever the method does.
+    X = np.repeat([[0.0, 0.0, 1.0, 1.0], [1.0, 1.0, 0.0, 0.0]], 10, axis=0)
+    model = clone(estimator).set_params(n_clusters=3)
+    with pytest.warns(
+        ConvergenceWarning, match=r"Only 2 of n_clusters=3 clusters"
+    ) as record:
+        model.fit(X)
+    assert len(np.unique(model.labels_)) == 2
+    ours = [w for w in record if "Only 2 of" in str(w.message)]
+    assert [w.filename for w in ours] == [__file__]  # points at the caller
 
 
 @ESTIMATORS
