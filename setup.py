@@ -24,6 +24,14 @@ EXTRAS["test"] = [
     *EXTRAS["plot"],
     *EXTRAS["images"],
 ]
+EXTRAS["doc"] = [
+    "sphinx>=7.0",
+    "pydata-sphinx-theme>=0.15",
+    "numpydoc>=1.6",
+    "sphinx-gallery>=0.15",
+    *EXTRAS["plot"],
+    *EXTRAS["images"],
+]
 EXTRAS["all"] = sorted({req for reqs in EXTRAS.values() for req in reqs})
 
 setup(

@@ -25,7 +25,18 @@ __all__ = [
 
 
 class DeviceWarning(UserWarning):
-    """Warning raised when a fitted model is loaded on a different device."""
+    """Warning raised when a fitted model is loaded on a different device.
+
+    A model fitted on a GPU and unpickled on a machine without that device is
+    moved to the CPU, with this warning, and predicts there as usual.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from skdeepcluster import DeviceWarning
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", DeviceWarning)  # e.g. in a batch job
+    """
 
 
 _DEVICE_HELP = (

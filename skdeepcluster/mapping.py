@@ -152,6 +152,25 @@ class ClusterLabelMapper(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         )
         return table[clusters]
 
+    def score(self, X, y, sample_weight=None) -> float:
+        """Fraction of samples whose predicted class is their true class.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples, in the form ``estimator.predict`` takes.
+        y : array-like of shape (n_samples,)
+            Their true classes.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples.
+
+        Returns
+        -------
+        accuracy : float
+            Accuracy of :meth:`predict` (unmatched clusters count as errors).
+        """
+        return super().score(X, y, sample_weight=sample_weight)
+
     def _n_clusters(self) -> int:
         final = self.estimator
         if isinstance(final, Pipeline):

@@ -10,6 +10,13 @@ def squared_distances(z: torch.Tensor, centers: torch.Tensor) -> torch.Tensor:
     Computed by explicit differences rather than the ``|a|^2 + |b|^2 - 2ab``
     expansion used by ``torch.cdist``: each row's result then depends only on
     that row, whatever else is in the batch, and it never goes negative.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skdeepcluster.nn import squared_distances
+    >>> squared_distances(torch.tensor([[0.0, 0.0]]), torch.tensor([[3.0, 4.0]]))
+    tensor([[25.]])
     """
     return (z.unsqueeze(1) - centers.unsqueeze(0)).pow(2).sum(-1)
 
