@@ -76,6 +76,11 @@ def _is_image_file(path: Path, extensions: Sequence[str]) -> bool:
     return path.is_file() and path.suffix.lower() in extensions
 
 
+def _is_hidden(path: Path, root: Path) -> bool:
+    """Whether a part of ``path`` below ``root`` starts with a dot."""
+    return any(part.startswith(".") for part in path.relative_to(root).parts)
+
+
 def load_image_folder(
     path: str | os.PathLike,
     image_size: int | tuple[int, int] | None = None,
@@ -89,8 +94,9 @@ def load_image_folder(
     Two layouts are understood. A folder with one sub-folder per class
     (``path/<class name>/<image>``, images at any depth below the class
     folder) gives labels, numbered in the sorted order of the class names. A
-    folder holding the images themselves gives no labels. Files whose
-    extension is not in ``extensions`` are ignored (e.g. ``.DS_Store``); a file
+    folder holding the images themselves gives no labels. Hidden files and
+    folders (names starting with a dot, such as ``.ipynb_checkpoints``) and
+    files whose extension is not in ``extensions`` are ignored; a file
     with an image extension that cannot be read is an error naming it, or with
     ``on_error="warn"`` is skipped with a warning naming it.
 
@@ -163,8 +169,9 @@ def load_image_folder(
     if not root.is_dir():
         raise ValueError(f"{str(root)!r} is not a folder.")
 
-    top_images = sorted(p for p in root.iterdir() if _is_image_file(p, extensions))
-    class_dirs = sorted(p for p in root.iterdir() if p.is_dir())
+    entries = [p for p in root.iterdir() if not _is_hidden(p, root)]
+    top_images = sorted(p for p in entries if _is_image_file(p, extensions))
+    class_dirs = sorted(p for p in entries if p.is_dir())
     if top_images and class_dirs:
         raise ValueError(
             f"{str(root)!r} holds both images and sub-folders; put every image "
@@ -178,7 +185,11 @@ def load_image_folder(
         target_names = np.array([d.name for d in class_dirs])
         files = []
         for label, folder in enumerate(class_dirs):
-            found = [p for p in folder.rglob("*") if _is_image_file(p, extensions)]
+            found = [
+                p
+                for p in folder.rglob("*")
+                if _is_image_file(p, extensions) and not _is_hidden(p, root)
+            ]
             found.sort()
             files += found
             labels += [label] * len(found)

@@ -86,6 +86,18 @@ def test_folder_round_trip_gives_labels_names_and_pixels(shape_folder):
     )
 
 
+def test_hidden_folders_and_files_are_not_classes_or_images(shape_folder):
+    folder, X, _ = shape_folder
+    (folder / ".ipynb_checkpoints").mkdir()
+    Image.fromarray(np.zeros((10, 12), np.uint8)).save(
+        folder / ".ipynb_checkpoints" / "a.png"
+    )
+    Image.fromarray(np.zeros((10, 12), np.uint8)).save(folder / "cross" / ".b.png")
+    images = load_image_folder(folder)
+    assert images.target_names.tolist() == sorted(NAMES)
+    assert len(images.data) == len(X)
+
+
 def test_folder_without_class_folders_has_no_labels(tmp_path):
     X, _ = make_shapes(3, image_size=8, random_state=0)
     save_image_folder(tmp_path, X, (1, 8, 8))
