@@ -99,7 +99,6 @@ sphinx_gallery_conf = {
     "within_subsection_order": "FileNameSortKey",
     "doc_module": ("skdeepcluster",),
     "backreferences_dir": "generated/backreferences",
-    "reference_url": {"skdeepcluster": None},
 }
 
 # ------------------------------------------------------- benchmark tables
