@@ -103,7 +103,7 @@ class ClusterLabelMapper(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         """
         self._check_estimator_is_fitted()
         y = column_or_1d(y, warn=True)
-        clusters = np.asarray(self.estimator.predict(X))
+        clusters = self._clusters(X)
         if len(clusters) != len(y):
             raise ValueError(f"X has {len(clusters)} samples but y has {len(y)}.")
         self.classes_, y_index = np.unique(y, return_inverse=True)
@@ -145,7 +145,7 @@ class ClusterLabelMapper(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             Class names; ``unmatched_label`` for samples in unmatched clusters.
         """
         check_is_fitted(self)
-        clusters = np.asarray(self.estimator.predict(X))
+        clusters = self._clusters(X)
         n_table = max(len(self.votes_), int(clusters.max(initial=-1)) + 1)
         table = np.array(
             [self.mapping_.get(c, self.unmatched_label) for c in range(n_table)]
@@ -170,6 +170,18 @@ class ClusterLabelMapper(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             Accuracy of :meth:`predict` (unmatched clusters count as errors).
         """
         return super().score(X, y, sample_weight=sample_weight)
+
+    def _clusters(self, X) -> np.ndarray:
+        """``estimator.predict(X)``, checked to be cluster ids 0, 1, 2, ..."""
+        clusters = np.asarray(self.estimator.predict(X))
+        if clusters.dtype.kind not in "iu" or (clusters < 0).any():
+            raise ValueError(
+                "ClusterLabelMapper needs estimator.predict to return cluster ids "
+                "0, 1, 2, ...; it returned "
+                f"{np.unique(clusters)[:5].tolist()} (noise labels such as -1 "
+                "cannot be mapped)."
+            )
+        return clusters
 
     def _n_clusters(self) -> int:
         final = self.estimator

@@ -82,6 +82,12 @@ def test_numeric_classes_need_a_numeric_unmatched_label():
     assert predicted.tolist() == [7, -1] and predicted.dtype.kind == "i"
 
 
+def test_cluster_ids_must_be_non_negative_integers():
+    clusterer = FixedClusters(n_clusters=2).fit(None)
+    with pytest.raises(ValueError, match=r"returned \[-1, 0\] \(noise labels"):
+        ClusterLabelMapper(clusterer).fit([[-1, 1], [0, 1]], ["a", "b"])
+
+
 def test_unfitted_estimator_and_bad_parameters_get_clear_errors():
     with pytest.raises(NotFittedError, match=r"call estimator.fit\(X_train\) first"):
         ClusterLabelMapper(KMeans(2)).fit([[0.0], [1.0]], ["a", "b"])
