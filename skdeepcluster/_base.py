@@ -89,6 +89,9 @@ class BaseDeepClusterer(
     See :class:`~skdeepcluster.AutoEncoderKMeans` for the shared parameters.
     """
 
+    # Completes the warning given when fit ends with empty clusters.
+    _merged_clusters_advice = "another random_state"
+
     _parameter_constraints: dict = {
         "n_clusters": [Interval(Integral, 1, None, closed="left")],
         "hidden_layer_sizes": ["array-like"],
@@ -168,7 +171,9 @@ class BaseDeepClusterer(
         self._label_order = _label_order(proba.argmax(axis=1), proba.shape[1])
         self.labels_ = proba[:, self._label_order].argmax(axis=1)
         self._set_cluster_attributes()
-        _warn_if_clusters_are_empty(self.labels_, self.n_clusters)
+        _warn_if_clusters_are_empty(
+            self.labels_, self.n_clusters, self._merged_clusters_advice
+        )
         return self
 
     def _check_params_against_data(self, X: np.ndarray) -> None:
@@ -395,6 +400,8 @@ class BaseAutoencoderClusterer(BaseDeepClusterer):
     Adds the pretraining parameters and the fit steps listed in the module
     docstring. See :class:`~skdeepcluster.AutoEncoderKMeans` for the parameters.
     """
+
+    _merged_clusters_advice = "longer pretraining or another random_state"
 
     _parameter_constraints: dict = {
         **BaseDeepClusterer._parameter_constraints,
@@ -644,16 +651,16 @@ def _label_order(labels: np.ndarray, n_clusters: int) -> np.ndarray:
     return np.concatenate([used, unused])
 
 
-def _warn_if_clusters_are_empty(labels: np.ndarray, n_clusters: int) -> None:
+def _warn_if_clusters_are_empty(
+    labels: np.ndarray, n_clusters: int, advice: str
+) -> None:
     """Say so when training ends with fewer distinct clusters than asked for."""
     n_found = len(np.unique(labels))
     if n_found < n_clusters:
         warnings.warn(
             f"Only {n_found} of n_clusters={n_clusters} clusters hold training "
-            "rows. The data may have fewer groups, or training merged clusters: "
-            "a smaller learning rate for the cluster phase, a reconstruction term "
-            "(DECClustering(reconstruction_weight=10)) or longer pretraining "
-            "usually keeps them apart.",
+            "rows. The data may have fewer groups, or training merged clusters; "
+            f"to keep them apart, try {advice}.",
             ConvergenceWarning,
             stacklevel=4,
         )

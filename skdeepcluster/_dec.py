@@ -183,6 +183,11 @@ class DECClustering(BaseAutoencoderClusterer):
     ((60,), (60, 3))
     """
 
+    _merged_clusters_advice = (
+        "a smaller cluster_learning_rate, a reconstruction term "
+        "(reconstruction_weight=10, IDEC) or longer pretraining"
+    )
+
     _parameter_constraints: dict = {
         **BaseAutoencoderClusterer._parameter_constraints,
         "n_init": [Interval(Integral, 1, None, closed="left")],

@@ -236,6 +236,11 @@ class DMAEClustering(BaseAutoencoderClusterer):
     ((60,), (60, 3), (3, 2))
     """
 
+    _merged_clusters_advice = (
+        "a smaller cluster_learning_rate, longer pretraining or another "
+        "dissimilarity"
+    )
+
     _parameter_constraints: dict = {
         **BaseAutoencoderClusterer._parameter_constraints,
         "dissimilarity": [StrOptions(set(DISSIMILARITIES)), callable],

@@ -159,6 +159,11 @@ class GMVAEClustering(BaseDeepClusterer):
     ((3, 1), (3,))
     """
 
+    _merged_clusters_advice = (
+        "a larger free_bits, more init_iterations or another random_state (a "
+        "flexible decoder can model two groups with one cluster)"
+    )
+
     _parameter_constraints: dict = {
         **BaseDeepClusterer._parameter_constraints,
         "likelihood": [StrOptions({"gaussian", "bernoulli"})],

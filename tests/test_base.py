@@ -318,6 +318,8 @@ def test_fewer_distinct_clusters_than_asked_for_are_warned_about(estimator):
     assert len(np.unique(model.labels_)) == 2
     ours = [w for w in record if "Only 2 of" in str(w.message)]
     assert [w.filename for w in ours] == [__file__]  # points at the caller
+    # Each method names its own remedies.
+    assert type(model)._merged_clusters_advice in str(ours[0].message)
 
 
 @ESTIMATORS
