@@ -81,15 +81,9 @@ class GaussianMixtureVAE(nn.Module):
         if image_shape is None:
             self.features = nn.Identity()
             n_read = n_features
-            self.decoder = mlp([latent_dim, *hidden[::-1], n_features])
         else:
             self.features = ConvEncoder(image_shape, conv_channels)
             n_read = self.features.n_features_out
-            self.decoder = nn.Sequential(
-                mlp([latent_dim, *hidden[::-1], n_read]),
-                nn.ReLU(),
-                ConvDecoder(image_shape, conv_channels),
-            )
         self.cluster_network = mlp([n_read, *hidden, n_clusters])
         width = hidden[-1] if hidden else n_read + n_clusters
         self.latent_trunk = _trunk([n_read + n_clusters, *hidden])
@@ -97,6 +91,14 @@ class GaussianMixtureVAE(nn.Module):
         self.latent_log_var = nn.Linear(width, latent_dim)
         self.prior_mean = nn.Linear(n_clusters, latent_dim)
         self.prior_log_var = nn.Linear(n_clusters, latent_dim)
+        if image_shape is None:
+            self.decoder = mlp([latent_dim, *hidden[::-1], n_features])
+        else:
+            self.decoder = nn.Sequential(
+                mlp([latent_dim, *hidden[::-1], n_read]),
+                nn.ReLU(),
+                ConvDecoder(image_shape, conv_channels),
+            )
         self.output_log_var = nn.Parameter(torch.zeros(n_features))
         # Set by the estimator: x is standardised as (x - input_mean) / input_scale.
         self.register_buffer("input_mean", torch.zeros(n_features))
