@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from numbers import Number
+from numbers import Integral, Number
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin
@@ -183,17 +183,19 @@ class ClusterLabelMapper(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             )
         return clusters
 
+    def _final_estimator(self):
+        """The clusterer itself: the last step of a Pipeline."""
+        if isinstance(self.estimator, Pipeline):
+            return self.estimator[-1]
+        return self.estimator
+
     def _n_clusters(self) -> int:
-        final = self.estimator
-        if isinstance(final, Pipeline):
-            final = final[-1]
-        n_clusters = getattr(final, "n_clusters", None)
-        return n_clusters if isinstance(n_clusters, int) else 0
+        n_clusters = getattr(self._final_estimator(), "n_clusters", None)
+        return int(n_clusters) if isinstance(n_clusters, Integral) else 0
 
     def _check_estimator_is_fitted(self) -> None:
-        final = self.estimator[-1] if isinstance(self.estimator, Pipeline) else None
         try:
-            check_is_fitted(final if final is not None else self.estimator)
+            check_is_fitted(self._final_estimator())
         except NotFittedError as exc:
             raise NotFittedError(
                 "ClusterLabelMapper maps the clusters of a fitted estimator and "
