@@ -50,6 +50,16 @@ def test_make_shapes_draws_the_named_shapes():
         assert area[name] == pytest.approx(value / 4, rel=0.03), name
 
 
+def test_make_shapes_defaults_keep_every_shape_inside_the_image():
+    X, _ = make_shapes(400, image_size=24, noise=0, random_state=0)
+    images = X.reshape(-1, 24, 24)
+    border = np.concatenate(
+        [images[:, 0], images[:, -1], images[:, :, 0], images[:, :, -1]], axis=1
+    )
+    assert border.max() == 0
+    assert images.max() == 1  # and the shapes are there
+
+
 @pytest.mark.parametrize(
     "kwargs, match",
     [
@@ -96,6 +106,28 @@ def test_hidden_folders_and_files_are_not_classes_or_images(shape_folder):
     images = load_image_folder(folder)
     assert images.target_names.tolist() == sorted(NAMES)
     assert len(images.data) == len(X)
+
+
+def test_images_below_a_class_folder_take_its_label(shape_folder):
+    folder, X, _ = shape_folder
+    (folder / "circle" / "more" / "deeper").mkdir(parents=True)
+    Image.fromarray(np.zeros((10, 12), np.uint8)).save(
+        folder / "circle" / "more" / "deeper" / "extra.png"
+    )
+    images = load_image_folder(folder)
+    assert len(images.data) == len(X) + 1
+    extra = images.filenames.tolist().index(
+        str(folder / "circle" / "more" / "deeper" / "extra.png")
+    )
+    assert images.target_names[images.target[extra]] == "circle"
+
+
+def test_save_image_folder_names_folders_by_the_labels_by_default(tmp_path):
+    X, _ = make_shapes(4, image_size=6, random_state=0)
+    save_image_folder(tmp_path, X, (1, 6, 6), ["b", "a", "b", "a"])
+    images = load_image_folder(tmp_path)
+    assert images.target_names.tolist() == ["a", "b"]
+    assert np.bincount(images.target).tolist() == [2, 2]
 
 
 def test_folder_without_class_folders_has_no_labels(tmp_path):

@@ -19,7 +19,11 @@ matplotlib.use("Agg")
 
 
 @pytest.fixture(autouse=True)
-def close_figures():
+def close_figures_and_forbid_show(monkeypatch):
+    def show(*args, **kwargs):
+        raise AssertionError("plotting functions must not call show()")
+
+    monkeypatch.setattr(plt, "show", show)
     yield
     plt.close("all")
 
@@ -72,6 +76,20 @@ def test_embedding_colours_by_cluster_or_by_given_labels(fitted):
         plot_embedding(model, X, projection="umap")
     with pytest.raises(ValueError, match="labels has 2 values for 90 samples"):
         plot_embedding(model, X, [0, 1])
+
+
+def test_two_dimensional_embeddings_are_drawn_as_they_are(fitted):
+    _, X, _ = fitted
+    model = AutoEncoderKMeans(
+        3, hidden_layer_sizes=(8,), latent_dim=2, pretrain_epochs=2, random_state=0
+    ).fit(X)
+    ax = plot_embedding(model, X).axes[0]
+    drawn = np.concatenate([c.get_offsets() for c in ax.collections])
+    labels = model.predict(X)
+    expected = np.concatenate(
+        [model.transform(X)[labels == k] for k in np.unique(labels)]
+    )
+    np.testing.assert_allclose(drawn, expected)
 
 
 def test_history_draws_one_line_per_phase_in_order(fitted):
