@@ -6,6 +6,7 @@ Examples::
 
     python benchmarks/gmvae_1d.py                      # 5,000,000 rows
     python benchmarks/gmvae_1d.py --n 500000 --max-epochs 2
+    python benchmarks/gmvae_1d.py --params '{"learn_weights": false}'
 
 One JSON line is appended to ``<out>/gmvae_1d.jsonl`` and printed. ``bayes_ari``
 is the ARI of the true mixture's own most probable component: the best any
@@ -66,7 +67,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-epochs", type=int, default=3)
     parser.add_argument("--hidden", type=int, nargs="*", default=[32, 32])
     parser.add_argument("--latent-dim", type=int, default=1)
-    parser.add_argument("--free-bits", type=float, default=float(np.log(len(MEANS))))
+    parser.add_argument(
+        "--params", default="{}", help="other estimator parameters, as JSON"
+    )
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--out", default=str(HERE / "results"))
     args = parser.parse_args(argv)
@@ -77,7 +80,7 @@ def main(argv: list[str] | None = None) -> None:
         "max_epochs": args.max_epochs,
         "hidden_layer_sizes": tuple(args.hidden),
         "latent_dim": args.latent_dim,
-        "free_bits": args.free_bits,
+        **json.loads(args.params),
     }
     model = GMVAEClustering(
         n_clusters=len(MEANS), random_state=args.seed, device=args.device, **params

@@ -618,7 +618,7 @@ def _apply_in_batches(
 ) -> np.ndarray:
     """``fn(module, rows)`` over ``X`` in chunks of ``batch_size``, as numpy.
 
-    Memory stays bounded by one chunk. On the CPU the computation runs in float64
+    Memory is the output plus one chunk. On the CPU the computation runs in float64
     on a copy of the module: float32 matrix products differ by ~1e-7 with the
     number of rows in the call, float64 ones only by ~1e-16, so a row's result
     does not depend on which other rows share its chunk. Accelerators run in
@@ -630,14 +630,18 @@ def _apply_in_batches(
     else:
         dtype = torch.float32
     module.eval()
-    chunks = []
+    out = None
     with torch.inference_mode():
         for start in range(0, X.shape[0], batch_size):
             rows = torch.tensor(
                 X[start : start + batch_size], dtype=dtype, device=device
             )
-            chunks.append(fn(module, rows).cpu().numpy())
-    return np.concatenate(chunks)
+            chunk = fn(module, rows).cpu().numpy()
+            if out is None:
+                # Filled in place: no list of chunks next to their concatenation.
+                out = np.empty((X.shape[0], *chunk.shape[1:]), dtype=chunk.dtype)
+            out[start : start + len(chunk)] = chunk
+    return out
 
 
 def _label_order(labels: np.ndarray, n_clusters: int) -> np.ndarray:

@@ -16,7 +16,8 @@ FAST_GMVAE = {
     "max_epochs": 10,
     "batch_size": 16,
     "learning_rate": 0.01,
-    "init_iterations": 100,
+    # 100 left the variances wide: 3 blobs of 45 rows were fitted at ARI 0.87.
+    "init_iterations": 200,
 }
 # DMAE's shallow model: the mixture on the features, no autoencoder.
 FAST_SHALLOW_DMAE = {

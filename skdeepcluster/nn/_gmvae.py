@@ -26,7 +26,8 @@ def _trunk(sizes: Sequence[int]) -> nn.Module:
 class GaussianMixtureVAE(nn.Module):
     """The GMVAE of Dilokthanakul et al. (2016) in the form of jariasf/GMVAE.
 
-    Generative model: ``y ~ Cat(1/K)``, ``z | y ~ N(mu_y, var_y)`` with a learned
+    Generative model: ``y ~ Cat(softmax(prior_logits))`` (uniform unless the
+    caller trains ``prior_logits``), ``z | y ~ N(mu_y, var_y)`` with a learned
     (linear in one-hot ``y``) conditional prior, ``x | z`` Bernoulli (logits)
     or Gaussian (mean and a learned per-feature variance). Inference:
     ``q(y | x)`` (logits) and ``q(z | x, y)`` (a Gaussian, reparameterised).
@@ -100,6 +101,8 @@ class GaussianMixtureVAE(nn.Module):
                 ConvDecoder(image_shape, conv_channels),
             )
         self.output_log_var = nn.Parameter(torch.zeros(n_features))
+        # log p(y) up to a constant; trained only when the estimator learns weights.
+        self.prior_logits = nn.Parameter(torch.zeros(n_clusters), requires_grad=False)
         # Set by the estimator: x is standardised as (x - input_mean) / input_scale.
         self.register_buffer("input_mean", torch.zeros(n_features))
         self.register_buffer("input_scale", torch.ones(n_features))
@@ -127,6 +130,10 @@ class GaussianMixtureVAE(nn.Module):
         """
         h = self.latent_trunk(torch.cat([features, y], dim=-1))
         return self.latent_mean(h), self.latent_log_var(h).clamp(*LOG_VAR_BOUNDS)
+
+    def log_weights(self) -> torch.Tensor:
+        """``log p(y)``, shape (K,): the log mixing weights."""
+        return self.prior_logits.log_softmax(dim=-1)
 
     def latent_prior(self, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and clamped log-variance of ``p(z | y)``."""
@@ -184,7 +191,9 @@ class GaussianMixtureVAE(nn.Module):
             return log_lik.view(n, n_draws).mean(1) - kl
 
         per_cluster = self.per_cluster(terms, x, features)
-        return (log_q.exp() * per_cluster).sum(-1) - categorical_kl(logits)
+        return (log_q.exp() * per_cluster).sum(-1) - categorical_kl(
+            logits, self.log_weights()
+        )
 
     def per_cluster(self, fn, *tensors: torch.Tensor) -> torch.Tensor:
         """``fn(*tensors, one_hot(k))`` for every cluster k, stacked as (n, K, ...).

@@ -74,7 +74,7 @@ def gmvae_loss(
 ) -> torch.Tensor:
     """Negative ELBO of a :class:`~skdeepcluster.nn.GaussianMixtureVAE` batch.
 
-    Per row, ``-log p(x | z) + KL(q(z | x, y) || p(z | y)) + KL(q(y | x) || U)``,
+    Per row, ``-log p(x | z) + KL(q(z | x, y) || p(z | y)) + KL(q(y | x) || p(y))``,
     averaged over the batch; ``x`` must already be scaled for the model.
 
     - ``marginalize=False`` (jariasf/GMVAE): ``y`` is one Gumbel-softmax sample
@@ -83,7 +83,8 @@ def gmvae_loss(
     - ``marginalize=True`` (RuiShu/vae-clustering): the first two terms are
       summed over the K values of ``y`` weighted by ``q(y | x)``; K passes.
 
-    The Gaussian KL is analytic given ``y``. The categorical KL uses ``log K``
+    The Gaussian KL is analytic given ``y``. The categorical KL is against the
+    model's mixing weights ``p(y)``; for uniform weights it is ``log K - H(q)``
     (jariasf hard-codes ``log 10``). ``free_bits`` is the guard against the
     collapse of all clusters into one: the batch's categorical KL costs nothing
     below ``free_bits`` nats, so the prior does not push every ``q(y | x)`` to
@@ -104,7 +105,7 @@ def gmvae_loss(
     """
     features = model.features(x)
     logits = model.cluster_network(features)
-    categorical = categorical_kl(logits)
+    categorical = categorical_kl(logits, model.log_weights())
     if marginalize:
         terms = model.per_cluster(
             lambda xs, hs, ys: gmvae_terms_given_cluster(model, xs, ys, hs),
@@ -118,10 +119,14 @@ def gmvae_loss(
     return per_row.mean() + categorical.mean().clamp(min=free_bits)
 
 
-def categorical_kl(logits: torch.Tensor) -> torch.Tensor:
-    """``KL(softmax(logits) || Uniform(K))`` of each row, shape (n,).
+def categorical_kl(
+    logits: torch.Tensor, log_weights: torch.Tensor | None = None
+) -> torch.Tensor:
+    """``KL(softmax(logits) || p(y))`` of each row, shape (n,).
 
-    Equals ``log K - H(q)``: 0 for a uniform ``q``, ``log K`` for a one-hot one.
+    ``p(y)`` is given by ``log_weights`` (shape (K,)), uniform when None: the
+    KL is then ``log K - H(q)``, 0 for a uniform ``q`` and ``log K`` for a
+    one-hot one.
 
     Examples
     --------
@@ -129,9 +134,13 @@ def categorical_kl(logits: torch.Tensor) -> torch.Tensor:
     >>> from skdeepcluster.nn.losses import categorical_kl
     >>> categorical_kl(torch.tensor([[0.0, 0.0, 0.0], [100.0, 0.0, 0.0]]))
     tensor([0.0000, 1.0986])
+    >>> categorical_kl(torch.tensor([[100.0, 0.0]]), torch.tensor([0.5, 0.5]).log())
+    tensor([0.6931])
     """
     log_q = logits.log_softmax(dim=-1)
-    return (log_q.exp() * log_q).sum(-1) + math.log(logits.shape[-1])
+    if log_weights is None:
+        return (log_q.exp() * log_q).sum(-1) + math.log(logits.shape[-1])
+    return (log_q.exp() * (log_q - log_weights)).sum(-1)
 
 
 def gmvae_terms_given_cluster(
