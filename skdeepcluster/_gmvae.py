@@ -27,8 +27,8 @@ class GMVAEClustering(BaseDeepClusterer):
     ``q(z | x, y)`` are trained on the evidence lower bound (ELBO), summed
     exactly over the clusters (Rui Shu's GMVAE, the default) or with
     Gumbel-softmax samples of ``y`` (jariasf/GMVAE, ``marginalize=False``).
-    There is no autoencoder pretraining; by default
-    ``q(y | x)`` starts from k-means labels.
+    There is no autoencoder pretraining; by default the whole model starts
+    from a k-means partition.
 
     Parameters
     ----------
@@ -388,8 +388,7 @@ class GMVAEClustering(BaseDeepClusterer):
 
         A cluster is drawn from the mixing weights ``weights_``, ``z`` from its
         Gaussian and a row from ``p(x | z)`` (Bernoulli draws of 0 and 1, or
-        Gaussian).
-        Seeded by ``random_state``.
+        Gaussian). Seeded by ``random_state``.
 
         Parameters
         ----------
