@@ -58,6 +58,7 @@ from ._utils import (
     device_is_available,
     resolve_device,
     seeded_torch,
+    to_numpy,
 )
 from .nn import ClusteringAutoencoder, StudentTAssignment, squared_distances
 
@@ -579,7 +580,7 @@ class BaseAutoencoderClusterer(BaseDeepClusterer):
 
         Default: ``cluster_centers_`` from the Student's t head's centres.
         """
-        centers = self.module_.assignment.centers.detach().cpu().double().numpy()
+        centers = to_numpy(self.module_.assignment.centers)
         self.cluster_centers_ = centers[self._label_order]
 
     def _score_tensor(self, module: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:

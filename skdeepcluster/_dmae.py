@@ -13,7 +13,7 @@ from sklearn.cluster import KMeans
 
 from ._base import _SEED_BOUND, BaseAutoencoderClusterer, FitState, LabelChangeMonitor
 from ._pretraining import PretrainedAutoencoder
-from ._utils import Interval, StrOptions
+from ._utils import Interval, StrOptions, to_numpy
 from .nn import ClusteringAutoencoder, DissimilarityMixture, ScaleAutoencoder, losses
 from .nn.dissimilarities import DISSIMILARITIES
 
@@ -448,18 +448,14 @@ class DMAEClustering(BaseAutoencoderClusterer):
         super()._set_cluster_attributes()
         mixture = self.module_.assignment
         with torch.no_grad():
-            self.weights_ = _to_numpy(mixture.weights)[self._label_order]
+            self.weights_ = to_numpy(mixture.weights)[self._label_order]
             if self.dissimilarity == "mahalanobis":
-                matrices = _to_numpy(mixture.matrices())
+                matrices = to_numpy(mixture.matrices())
                 self.mahalanobis_matrices_ = matrices[self._label_order]
 
     def _score_tensor(self, module: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
         """Log-likelihood of each embedded row under the mixture, over ``alpha``."""
         return -losses.dissimilarity_mixture_nll(module.assignment, module.encode(x))
-
-
-def _to_numpy(tensor: torch.Tensor) -> np.ndarray:
-    return tensor.detach().cpu().double().numpy()
 
 
 def _check_callable_output(mixture: DissimilarityMixture, rows: torch.Tensor) -> None:

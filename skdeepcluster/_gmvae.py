@@ -13,7 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 from torch.nn import functional as F
 
 from ._base import _SEED_BOUND, BaseDeepClusterer, FitState
-from ._utils import Interval, StrOptions, seeded_torch
+from ._utils import Interval, StrOptions, seeded_torch, to_numpy
 from .nn import GaussianMixtureVAE, losses
 
 
@@ -366,9 +366,7 @@ class GMVAEClustering(BaseDeepClusterer):
 
     def _set_cluster_attributes(self) -> None:
         super()._set_cluster_attributes()
-        with torch.no_grad():
-            weights = self.module_.log_weights().exp()
-        self.weights_ = weights.cpu().double().numpy()[self._label_order]
+        self.weights_ = to_numpy(self.module_.log_weights().exp())[self._label_order]
 
     def _proba_tensor(self, module: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
         return module(module.scale_input(x))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
+import numpy as np
 import torch
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
@@ -21,6 +22,7 @@ __all__ = [
     "_fit_context",
     "resolve_device",
     "seeded_torch",
+    "to_numpy",
 ]
 
 
@@ -121,3 +123,8 @@ def seeded_torch(seed: int, device: torch.device) -> Iterator[torch.Generator]:
     with fork:
         torch.manual_seed(seed)
         yield torch.Generator(device=device).manual_seed(seed)
+
+
+def to_numpy(tensor: torch.Tensor) -> np.ndarray:
+    """A fitted parameter as a float64 numpy array, whatever its device."""
+    return tensor.detach().cpu().double().numpy()

@@ -5,10 +5,12 @@ import math
 import numpy as np
 import pytest
 import torch
+from sklearn.cluster import KMeans
 from sklearn.datasets import load_digits, make_blobs
 from sklearn.metrics import adjusted_rand_score
 
 from skdeepcluster import GMVAEClustering
+from skdeepcluster import _gmvae as gmvae_estimator
 from skdeepcluster.datasets import make_shapes
 from skdeepcluster.metrics import cluster_accuracy
 from skdeepcluster.nn import ConvDecoder, ConvEncoder, GaussianMixtureVAE, losses
@@ -95,6 +97,27 @@ def test_mixing_weights_follow_the_cluster_sizes_when_learned(
         assert model.weights_.min() < 0.15 and model.weights_.max() > 0.5
     else:
         np.testing.assert_allclose(model.weights_, 1 / 3, rtol=1e-6)
+
+
+def test_learned_weights_start_at_the_proportions_of_the_best_kmeans(
+    unequal_gaussians_1d, monkeypatch
+):
+    X, _ = unequal_gaussians_1d
+    restarts = []
+
+    class RecordingKMeans(KMeans):
+        def fit(self, X, y=None, sample_weight=None):
+            restarts.append(self.n_init)
+            return super().fit(X, y, sample_weight)
+
+    monkeypatch.setattr(gmvae_estimator, "KMeans", RecordingKMeans)
+    params = {**_no_epochs(SMALL), "init_iterations": 50}
+    model = GMVAEClustering(3, n_init=4, max_epochs=0, random_state=0, **params)
+    model.fit(X)
+    assert restarts == [4]
+    # k-means finds the 90, 270 and 540 rows; one row is added to each count.
+    expected = np.array([91, 271, 541]) / 903
+    np.testing.assert_allclose(np.sort(model.weights_), expected, rtol=1e-5)
 
 
 def test_sample_draws_clusters_in_proportion_to_the_weights(unequal_gaussians_1d):

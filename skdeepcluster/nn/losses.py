@@ -139,7 +139,7 @@ def categorical_kl(
     """
     log_q = logits.log_softmax(dim=-1)
     if log_weights is None:
-        return (log_q.exp() * log_q).sum(-1) + math.log(logits.shape[-1])
+        log_weights = torch.full_like(log_q, -math.log(logits.shape[-1]))
     return (log_q.exp() * (log_q - log_weights)).sum(-1)
 
 
