@@ -152,6 +152,24 @@ def test_optimizers_by_name(name, cls):
     assert optimizer.param_groups[0]["lr"] == 0.5
     if name == "sgd":
         assert optimizer.param_groups[0]["momentum"] == 0.9
+    assert optimizer.defaults["fused"]  # torch has fused CPU kernels for both
+
+
+def test_optimizer_without_fused_kernel_falls_back(monkeypatch):
+    class NoFusedAdam(torch.optim.Adam):
+        def __init__(self, params, fused=None, **options):
+            params = list(params)  # as torch, read them before checking fused
+            if fused:
+                raise RuntimeError("`fused=True` is not supported on this device")
+            super().__init__(params, **options)
+
+    monkeypatch.setattr(torch.optim, "Adam", NoFusedAdam)
+    layer = torch.nn.Linear(2, 1)
+    optimizer = make_optimizer("adam", layer.parameters(), 0.5)
+    assert isinstance(optimizer, NoFusedAdam)
+    assert not optimizer.defaults["fused"]
+    # The parameters survive the failed first attempt (a generator would not).
+    assert len(optimizer.param_groups[0]["params"]) == 2
 
 
 def test_unknown_optimizer_is_rejected():
