@@ -73,7 +73,9 @@ def main() -> None:
         write_seconds = round(write_images(folder, args.n, args.size), 1)
     output = subprocess.run(
         [sys.executable, "-c", _LOAD, str(folder)],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     record = json.loads(output)
     record.update(

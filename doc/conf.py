@@ -136,8 +136,18 @@ def _benchmark_tables() -> str:
     by_data: dict[str, list[dict]] = {}
     for record in read("results.jsonl"):
         by_data.setdefault(record["data"], []).append(record)
-    columns = ["method", "params", "seed", "acc", "nmi", "ari", "seconds",
-               "machine", "commit", "date"]
+    columns = [
+        "method",
+        "params",
+        "seed",
+        "acc",
+        "nmi",
+        "ari",
+        "seconds",
+        "machine",
+        "commit",
+        "date",
+    ]
     lines: list[str] = []
     for data, records in by_data.items():
         lines += _table(data, records, columns)

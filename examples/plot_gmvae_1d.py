@@ -50,8 +50,14 @@ ax.hist(X[:, 0], bins=80, density=True, color="0.8", label="data")
 ax.plot(grid[:, 0], density, color="black", label="exp(ELBO), model density")
 for cluster in range(model.n_clusters):
     inside = clusters == cluster
-    ax.fill_between(grid[:, 0], 0, density, where=inside, alpha=0.3,
-                    label=f"predicted cluster {cluster}")
+    ax.fill_between(
+        grid[:, 0],
+        0,
+        density,
+        where=inside,
+        alpha=0.3,
+        label=f"predicted cluster {cluster}",
+    )
 ax.set_xlabel("x")
 ax.set_ylabel("density")
 ax.legend()

@@ -54,12 +54,12 @@ print(f"best mean ARI over the folds: {search.best_score_:.3f}")
 
 results = search.cv_results_
 labels = [
-    f"w={p['reconstruction_weight']:g}, alpha={p['alpha']:g}"
-    for p in results["params"]
+    f"w={p['reconstruction_weight']:g}, alpha={p['alpha']:g}" for p in results["params"]
 ]
 fig, ax = plt.subplots(figsize=(6, 3.5), layout="constrained")
-ax.barh(labels, results["mean_test_score"], xerr=results["std_test_score"],
-        color="tab:blue")
+ax.barh(
+    labels, results["mean_test_score"], xerr=results["std_test_score"], color="tab:blue"
+)
 ax.set_xlabel("ARI on held-out folds (mean and std over 2 folds)")
 ax.set_xlim(0, 1)
 ax.invert_yaxis()

@@ -60,7 +60,10 @@ def write_folders(root: Path) -> None:
     for name, n_images, seed in folders:
         X, y = make_shapes(n_images, image_size=IMAGE_SIZE, random_state=seed)
         save_image_folder(
-            root / "datasets" / name, X, (1, IMAGE_SIZE, IMAGE_SIZE), y,
+            root / "datasets" / name,
+            X,
+            (1, IMAGE_SIZE, IMAGE_SIZE),
+            y,
             class_names=SHAPES,
         )
 

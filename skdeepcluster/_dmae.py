@@ -237,8 +237,7 @@ class DMAEClustering(BaseAutoencoderClusterer):
     """
 
     _merged_clusters_advice = (
-        "a smaller cluster_learning_rate, longer pretraining or another "
-        "dissimilarity"
+        "a smaller cluster_learning_rate, longer pretraining or another dissimilarity"
     )
 
     _parameter_constraints: dict = {

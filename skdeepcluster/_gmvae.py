@@ -345,9 +345,7 @@ class GMVAEClustering(BaseDeepClusterer):
             clusters = target[indices]
             y = F.one_hot(clusters, self.n_clusters).to(batch.dtype)
             features = module.features(batch)
-            given_cluster = losses.gmvae_terms_given_cluster(
-                module, batch, y, features
-            )
+            given_cluster = losses.gmvae_terms_given_cluster(module, batch, y, features)
             logits = module.cluster_network(features)
             return F.cross_entropy(logits, clusters) + given_cluster.mean()
 

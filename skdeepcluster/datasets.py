@@ -515,14 +515,18 @@ def load_mnist(
     else:
         path = Path(path)
         if path.is_dir():
-            X = np.concatenate([
-                _read_idx(_find_idx(path, _MNIST_IDX["train_images"])),
-                _read_idx(_find_idx(path, _MNIST_IDX["test_images"])),
-            ])
-            y = np.concatenate([
-                _read_idx(_find_idx(path, _MNIST_IDX["train_labels"])),
-                _read_idx(_find_idx(path, _MNIST_IDX["test_labels"])),
-            ])
+            X = np.concatenate(
+                [
+                    _read_idx(_find_idx(path, _MNIST_IDX["train_images"])),
+                    _read_idx(_find_idx(path, _MNIST_IDX["test_images"])),
+                ]
+            )
+            y = np.concatenate(
+                [
+                    _read_idx(_find_idx(path, _MNIST_IDX["train_labels"])),
+                    _read_idx(_find_idx(path, _MNIST_IDX["test_labels"])),
+                ]
+            )
         elif path.is_file():
             with np.load(path) as archive:
                 missing = {"X", "y"} - set(archive.files)

@@ -92,9 +92,7 @@ def plot_confusion_matrix(
     values = counts / counts.sum(axis=1, keepdims=True) if normalize else counts
     same_labels = set(rows.tolist()) == set(cols.tolist())
 
-    figure, ax = _figure_and_axes(
-        ax, (1.5 + 0.6 * len(cols), 1.2 + 0.5 * len(rows))
-    )
+    figure, ax = _figure_and_axes(ax, (1.5 + 0.6 * len(cols), 1.2 + 0.5 * len(rows)))
     image = ax.imshow(values, cmap=cmap, aspect="auto", vmin=0)
     threshold = values.max() / 2 if values.size else 0
     for (i, j), value in np.ndenumerate(values):
@@ -166,9 +164,7 @@ def plot_embedding(
     3
     """
     if projection not in ("pca", "tsne"):
-        raise ValueError(
-            f"projection must be 'pca' or 'tsne', got {projection!r}."
-        )
+        raise ValueError(f"projection must be 'pca' or 'tsne', got {projection!r}.")
     check_is_fitted(estimator)
     embedding = np.asarray(estimator.transform(X))
     labels = estimator.predict(X) if labels is None else column_or_1d(labels)

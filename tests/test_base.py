@@ -246,8 +246,13 @@ def test_more_clusters_than_samples_is_rejected(estimator, blobs):
 def test_predict_with_other_feature_count_is_rejected(estimator, blobs):
     X, _ = blobs
     model = clone(estimator).set_params(n_clusters=3).fit(X)
-    methods = (model.predict, model.predict_proba, model.transform, model.score,
-               model.score_samples)
+    methods = (
+        model.predict,
+        model.predict_proba,
+        model.transform,
+        model.score,
+        model.score_samples,
+    )
     for method in methods:
         with pytest.raises(ValueError, match=r"X has 3 features, but .* expecting 4"):
             method(X[:, :3])

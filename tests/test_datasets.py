@@ -34,8 +34,14 @@ def test_make_shapes_draws_the_named_shapes():
     # Without noise or jitter, each shape's mean pixel is its area over the
     # area of the [-1, 1]^2 image (4), with radius r = 0.8.
     X, y = make_shapes(
-        5, shapes=datasets.SHAPES, image_size=64, shift=0, scale=(0.8, 0.8),
-        rotation=0, noise=0, random_state=0,
+        5,
+        shapes=datasets.SHAPES,
+        image_size=64,
+        shift=0,
+        scale=(0.8, 0.8),
+        rotation=0,
+        noise=0,
+        random_state=0,
     )
     area = {datasets.SHAPES[label]: X[i].mean() for i, label in enumerate(y)}
     r2 = 0.8**2
@@ -289,8 +295,12 @@ def test_load_mnist_without_path_fetches_from_openml(monkeypatch, tmp_path):
     assert calls == [
         (
             "mnist_784",
-            {"version": 1, "return_X_y": True, "as_frame": False,
-             "data_home": tmp_path},
+            {
+                "version": 1,
+                "return_X_y": True,
+                "as_frame": False,
+                "data_home": tmp_path,
+            },
         )
     ]
     np.testing.assert_array_equal(mnist.data, 1.0)

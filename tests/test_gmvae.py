@@ -295,9 +295,15 @@ def test_log_variances_are_clamped_on_extreme_input():
 def test_image_shape_gives_convolutional_networks_with_the_same_api():
     X, _ = make_shapes(24, image_size=(6, 8), random_state=0)
     model = GMVAEClustering(
-        2, image_shape=(1, 6, -1), conv_channels=(3, 4), likelihood="bernoulli",
-        max_epochs=2, init_iterations=5, random_state=0,
-        hidden_layer_sizes=FAST["hidden_layer_sizes"], latent_dim=FAST["latent_dim"],
+        2,
+        image_shape=(1, 6, -1),
+        conv_channels=(3, 4),
+        likelihood="bernoulli",
+        max_epochs=2,
+        init_iterations=5,
+        random_state=0,
+        hidden_layer_sizes=FAST["hidden_layer_sizes"],
+        latent_dim=FAST["latent_dim"],
     ).fit(X)
     module = model.module_
     assert isinstance(module.features, ConvEncoder)
@@ -313,7 +319,11 @@ def test_image_shape_gives_convolutional_networks_with_the_same_api():
     calls = []
     module.features.register_forward_hook(lambda m, i, o: calls.append(len(i[0])))
     losses.gmvae_loss(
-        module, torch.as_tensor(X), temperature=1.0, hard=False, marginalize=True,
+        module,
+        torch.as_tensor(X),
+        temperature=1.0,
+        hard=False,
+        marginalize=True,
         free_bits=0.0,
     )
     assert calls == [24]

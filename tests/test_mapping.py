@@ -107,7 +107,10 @@ def test_mapper_names_clusters_of_a_fitted_pipeline_with_a_deep_clusterer():
     pipeline = make_pipeline(
         StandardScaler(),
         AutoEncoderKMeans(
-            3, hidden_layer_sizes=(16,), latent_dim=2, pretrain_epochs=20,
+            3,
+            hidden_layer_sizes=(16,),
+            latent_dim=2,
+            pretrain_epochs=20,
             random_state=0,
         ),
     ).fit(X)
