@@ -169,8 +169,9 @@ class BaseDeepClusterer(
         proba = _apply_in_batches(
             module, state.device, X, self.batch_size, self._proba_tensor
         )
-        self._label_order = _label_order(proba.argmax(axis=1), proba.shape[1])
-        self.labels_ = proba[:, self._label_order].argmax(axis=1)
+        self._label_order, self.labels_ = _gapless_labels(
+            proba.argmax(axis=1), proba.shape[1]
+        )
         self._set_cluster_attributes()
         _warn_if_clusters_are_empty(
             self.labels_, self.n_clusters, self._merged_clusters_advice
@@ -645,15 +646,21 @@ def _apply_in_batches(
     return out
 
 
-def _label_order(labels: np.ndarray, n_clusters: int) -> np.ndarray:
-    """Column order putting the clusters used by ``labels`` first.
+def _gapless_labels(
+    columns: np.ndarray, n_clusters: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Column order putting the clusters used by ``columns`` first, and labels.
 
-    Labels then run 0..m-1 without gaps even when a cluster ends up empty;
-    the unused clusters keep the last indices.
+    ``columns`` is the argmax column of each training row. Labels then run
+    0..m-1 without gaps even when a cluster ends up empty; the unused clusters
+    keep the last indices. The labels are ``proba[:, order].argmax(axis=1)``,
+    what predict returns, computed without copying ``proba``: used clusters
+    keep their relative order, so ties resolve the same way.
     """
-    used = np.unique(labels)
+    used = np.unique(columns)
     unused = np.setdiff1d(np.arange(n_clusters), used)
-    return np.concatenate([used, unused])
+    order = np.concatenate([used, unused])
+    return order, np.argsort(order)[columns]
 
 
 def _warn_if_clusters_are_empty(

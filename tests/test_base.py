@@ -320,7 +320,10 @@ def test_fewer_distinct_clusters_than_asked_for_are_warned_about(estimator):
         ConvergenceWarning, match=r"Only 2 of n_clusters=3 clusters"
     ) as record:
         model.fit(X)
-    assert len(np.unique(model.labels_)) == 2
+    # Labels close the gap the empty cluster leaves and agree with predict.
+    np.testing.assert_array_equal(np.unique(model.labels_), [0, 1])
+    np.testing.assert_array_equal(model.labels_, model.predict(X))
+    assert model.predict_proba(X)[:, 2].max() < 0.5
     ours = [w for w in record if "Only 2 of" in str(w.message)]
     assert [w.filename for w in ours] == [__file__]  # points at the caller
     # Each method names its own remedies.
@@ -377,11 +380,19 @@ def test_auto_device_prefers_cuda_then_mps_then_cpu(monkeypatch):
     assert resolve_device(torch.device("cpu")) == torch.device("cpu")
 
 
-def test_label_order_closes_gaps_left_by_empty_clusters():
-    order = _base._label_order(np.array([4, 1, 4, 1]), 5)
+def test_gapless_labels_close_gaps_left_by_empty_clusters():
+    order, labels = _base._gapless_labels(np.array([4, 1, 4, 1]), 5)
     np.testing.assert_array_equal(order, [1, 4, 0, 2, 3])
-    proba = np.eye(5)[[4, 1, 4, 1]]
-    np.testing.assert_array_equal(proba[:, order].argmax(axis=1), [1, 0, 1, 0])
+    np.testing.assert_array_equal(labels, [1, 0, 1, 0])
+
+
+def test_gapless_labels_are_what_predict_returns_ties_included():
+    # Probabilities on a coarse grid, so that many rows tie between columns.
+    proba = np.random.RandomState(0).randint(1, 3, size=(500, 6)).astype(float)
+    proba[:, [0, 3]] = 0.0  # two clusters that no row uses
+    order, labels = _base._gapless_labels(proba.argmax(axis=1), 6)
+    np.testing.assert_array_equal(labels, proba[:, order].argmax(axis=1))
+    np.testing.assert_array_equal(np.unique(labels), [0, 1, 2, 3])
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
