@@ -169,9 +169,9 @@ class BaseDeepClusterer(
         proba = _apply_in_batches(
             module, state.device, X, self.batch_size, self._proba_tensor
         )
-        self._label_order, self.labels_ = _gapless_labels(
-            proba.argmax(axis=1), proba.shape[1]
-        )
+        columns = proba.argmax(axis=1)
+        self._label_order = _label_order(columns, proba.shape[1])
+        self.labels_ = _relabel(columns, self._label_order)
         self._set_cluster_attributes()
         _warn_if_clusters_are_empty(
             self.labels_, self.n_clusters, self._merged_clusters_advice
@@ -646,21 +646,26 @@ def _apply_in_batches(
     return out
 
 
-def _gapless_labels(
-    columns: np.ndarray, n_clusters: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Column order putting the clusters used by ``columns`` first, and labels.
+def _label_order(columns: np.ndarray, n_clusters: int) -> np.ndarray:
+    """Column order putting the clusters used by ``columns`` first.
 
     ``columns`` is the argmax column of each training row. Labels then run
     0..m-1 without gaps even when a cluster ends up empty; the unused clusters
-    keep the last indices. The labels are ``proba[:, order].argmax(axis=1)``,
-    what predict returns, computed without copying ``proba``: used clusters
-    keep their relative order, so ties resolve the same way.
+    keep the last indices.
     """
     used = np.unique(columns)
     unused = np.setdiff1d(np.arange(n_clusters), used)
-    order = np.concatenate([used, unused])
-    return order, np.argsort(order)[columns]
+    return np.concatenate([used, unused])
+
+
+def _relabel(columns: np.ndarray, label_order: np.ndarray) -> np.ndarray:
+    """The labels of the module's cluster ``columns`` under ``label_order``.
+
+    For the argmax columns of ``proba`` this is ``proba[:, label_order].argmax
+    (axis=1)``, what predict returns, without copying ``proba``: the used
+    clusters keep their relative order, so ties resolve the same way.
+    """
+    return np.argsort(label_order)[columns]
 
 
 def _warn_if_clusters_are_empty(

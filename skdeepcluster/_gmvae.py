@@ -12,7 +12,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 from torch.nn import functional as F
 
-from ._base import _SEED_BOUND, BaseDeepClusterer, FitState
+from ._base import _SEED_BOUND, BaseDeepClusterer, FitState, _relabel
 from ._utils import Interval, StrOptions, seeded_torch, to_numpy
 from .nn import GaussianMixtureVAE, losses
 
@@ -419,5 +419,4 @@ class GMVAEClustering(BaseDeepClusterer):
             noise = torch.randn(mean.shape, generator=generator, device=device)
             rows = module.sample_x(mean + (0.5 * log_var).exp() * noise, generator)
             rows = rows * module.input_scale + module.input_mean
-        public = np.argsort(self._label_order)
-        return rows.cpu().double().numpy(), public[clusters.cpu().numpy()]
+        return to_numpy(rows), _relabel(clusters.cpu().numpy(), self._label_order)

@@ -380,17 +380,21 @@ def test_auto_device_prefers_cuda_then_mps_then_cpu(monkeypatch):
     assert resolve_device(torch.device("cpu")) == torch.device("cpu")
 
 
-def test_gapless_labels_close_gaps_left_by_empty_clusters():
-    order, labels = _base._gapless_labels(np.array([4, 1, 4, 1]), 5)
+def test_labels_close_gaps_left_by_empty_clusters():
+    columns = np.array([4, 1, 4, 1])
+    order = _base._label_order(columns, 5)
+    labels = _base._relabel(columns, order)
     np.testing.assert_array_equal(order, [1, 4, 0, 2, 3])
     np.testing.assert_array_equal(labels, [1, 0, 1, 0])
 
 
-def test_gapless_labels_are_what_predict_returns_ties_included():
+def test_relabelled_columns_are_what_predict_returns_ties_included():
     # Probabilities on a coarse grid, so that many rows tie between columns.
     proba = np.random.RandomState(0).randint(1, 3, size=(500, 6)).astype(float)
     proba[:, [0, 3]] = 0.0  # two clusters that no row uses
-    order, labels = _base._gapless_labels(proba.argmax(axis=1), 6)
+    columns = proba.argmax(axis=1)
+    order = _base._label_order(columns, 6)
+    labels = _base._relabel(columns, order)
     np.testing.assert_array_equal(labels, proba[:, order].argmax(axis=1))
     np.testing.assert_array_equal(np.unique(labels), [0, 1, 2, 3])
 
