@@ -49,9 +49,13 @@ class GMVAEClustering(BaseDeepClusterer):
         ``image_shape``. See :func:`~skdeepcluster.nn.conv_channels_for`.
     likelihood : {"gaussian", "bernoulli"}, default="gaussian"
         Distribution of ``x`` given ``z``. "gaussian" takes any real data,
-        standardised inside (the scaling is stored and applied at prediction),
-        with a learned variance per feature. "bernoulli" needs ``X`` in [0, 1]
-        (pixel intensities) and is the reference setting for images.
+        with a learned variance per feature; inside, rows are centred and
+        divided by one scale for all features, the root mean square of the
+        centred data (stored and applied at prediction). Features keep their
+        relative scales, as in :class:`~sklearn.cluster.KMeans`: put a
+        :class:`~sklearn.preprocessing.StandardScaler` in front to weigh them
+        equally. "bernoulli" needs ``X`` in [0, 1] (pixel intensities) and is
+        the reference setting for images.
     init_params : {"kmeans", "random"}, default="kmeans"
         "kmeans" first fits the whole model, for ``init_iterations`` iterations, to a
         k-means partition of the (scaled) rows: ``q(y | x)`` learns the k-means
@@ -62,7 +66,7 @@ class GMVAEClustering(BaseDeepClusterer):
         merged at random, so results vary more from seed to seed.
     init_iterations : int, default=5000
         Mini-batch iterations of the k-means warm start. The learned variances
-        start at 1 (in standardised units) and Adam moves a log-variance by
+        start at 1 (in the scaled units) and Adam moves a log-variance by
         about ``learning_rate`` per step, so the warm start needs a few
         thousand steps to fit narrow clusters.
     n_init : int, default=10
@@ -270,12 +274,13 @@ class GMVAEClustering(BaseDeepClusterer):
                 conv_channels=self.conv_channels,
             )
             if self.likelihood == "gaussian":
-                scale = X.std(axis=0)
+                # One scale for all features: standardising each one would
+                # blow near-constant features (an image's border pixels) up to
+                # the size of the informative ones.
+                scale = np.sqrt(X.var(axis=0).mean())
                 with torch.no_grad():
                     module.input_mean.copy_(torch.as_tensor(X.mean(axis=0)))
-                    module.input_scale.copy_(
-                        torch.as_tensor(np.where(scale > 0, scale, 1.0))
-                    )
+                    module.input_scale.fill_(scale if scale > 0 else 1.0)
             module.prior_logits.requires_grad_(self.learn_weights)
             module = module.to(device)
             # Scaled once: the networks only ever see the scaled rows.
@@ -375,7 +380,7 @@ class GMVAEClustering(BaseDeepClusterer):
         return module.posterior_mean(module.scale_input(x))
 
     def _score_tensor(self, module: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
-        # The ELBO of the standardised rows, moved to the units of X.
+        # The ELBO of the scaled rows, moved to the units of X.
         jacobian = module.input_scale.log().sum()
         return module.elbo(module.scale_input(x)) - jacobian
 

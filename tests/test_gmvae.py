@@ -47,6 +47,21 @@ def test_three_well_separated_1d_gaussians_are_recovered(three_gaussians_1d, see
     assert adjusted_rand_score(y, labels) >= 0.9
 
 
+def test_gaussian_scaling_keeps_the_relative_scale_of_features():
+    # Three groups along the first feature, six features of tiny noise. Like
+    # KMeans, the model must see the noise as tiny: standardising each feature
+    # would blow it up to the first feature's size (KMeans then gets ARI 0.005).
+    rng = np.random.RandomState(0)
+    y = np.repeat(np.arange(3), 100)
+    X = np.column_stack([rng.normal(8.0 * y, 1.0), rng.uniform(-0.05, 0.05, (300, 6))])
+    model = GMVAEClustering(3, random_state=0, **SMALL).fit(X)
+    assert adjusted_rand_score(y, model.labels_) >= 0.9
+    np.testing.assert_allclose(model.module_.input_mean.numpy(), X.mean(axis=0))
+    # One scale for every feature: the root mean square of the centred data.
+    scale = np.sqrt(np.mean((X - X.mean(axis=0)) ** 2))
+    np.testing.assert_allclose(model.module_.input_scale.numpy(), scale, rtol=1e-6)
+
+
 def test_categorical_kl_uses_log_k_for_any_k():
     for k in (2, 3, 10, 14):
         uniform = torch.zeros(1, k)

@@ -103,7 +103,7 @@ class GaussianMixtureVAE(nn.Module):
         self.output_log_var = nn.Parameter(torch.zeros(n_features))
         # log p(y) up to a constant; trained only when the estimator learns weights.
         self.prior_logits = nn.Parameter(torch.zeros(n_clusters), requires_grad=False)
-        # Set by the estimator: x is standardised as (x - input_mean) / input_scale.
+        # Set by the estimator: the networks see (x - input_mean) / input_scale.
         self.register_buffer("input_mean", torch.zeros(n_features))
         self.register_buffer("input_scale", torch.ones(n_features))
         # Fixed draws for elbo(): a deterministic, row-independent estimate.
