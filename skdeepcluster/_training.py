@@ -9,9 +9,10 @@ batch loss and, where it needs them, hooks called every ``interval`` iterations
 
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import NamedTuple
 
 import torch
@@ -52,6 +53,37 @@ def make_optimizer(
         return optimizer(parameters, lr=learning_rate, fused=True, **options)
     except RuntimeError:  # no fused kernel for this device in this torch
         return optimizer(parameters, lr=learning_rate, **options)
+
+
+@contextlib.contextmanager
+def flushed_subnormals(device: torch.device) -> Iterator[None]:
+    """Treat subnormal floats as zero on the CPU while the block runs.
+
+    Numbers below the smallest normal float (about 1.2e-38 in float32) take a
+    slow path on x86 CPUs. Training makes many: Adam's first moment of a weight
+    that stops getting gradient (a dead ReLU unit, a pixel that is always 0)
+    decays by 0.9 per step into that range, and so do the gradients of
+    unlikely clusters. With them, the GMVAE's k-means warm start on the digits
+    ran 1.7 times slower and its training about four times slower. Flushing
+    them to zero changes nothing measurable, as in TensorFlow and XLA, which
+    flush by default. The flag is per thread: torch sets it on the calling
+    thread, where the loop runs. Its previous state is restored afterwards.
+    """
+    if device.type != "cpu" or _subnormals_are_flushed():
+        yield
+        return
+    changed = torch.set_flush_denormal(True)
+    try:
+        yield
+    finally:
+        if changed:
+            torch.set_flush_denormal(False)
+
+
+def _subnormals_are_flushed() -> bool:
+    """Whether this thread flushes subnormal floats to zero."""
+    smallest = torch.full((1,), torch.finfo(torch.float32).tiny)
+    return (smallest / 2).item() == 0.0
 
 
 def train(
@@ -131,41 +163,44 @@ def train(
     epochs_run = 0
     stopped = False
     try:
-        for epoch in range(1, n_epochs + 1):
-            order = torch.randperm(n_samples, generator=generator, device=data.device)
-            total = torch.zeros((), device=data.device)
-            seen = 0
-            for start in range(0, n_samples, batch_size):
-                if on_interval is not None and iteration % interval == 0:
-                    stopped = on_interval(iteration)
-                    if stopped:
-                        break
-                indices = order[start : start + batch_size]
-                loss = batch_loss(data[indices], indices)
-                optim.zero_grad(set_to_none=True)
-                loss.backward()
-                optim.step()
-                total += loss.detach() * indices.shape[0]
-                seen += indices.shape[0]
-                iteration += 1
-            if seen:
-                epochs_run += 1
-                epoch_loss = (total / seen).item()
-                _check_finite(
-                    epoch_loss, phase, epoch, learning_rate_name, learning_rate
+        with flushed_subnormals(data.device):
+            for epoch in range(1, n_epochs + 1):
+                order = torch.randperm(
+                    n_samples, generator=generator, device=data.device
                 )
-                history.append(
-                    {
-                        "phase": phase,
-                        "epoch": epoch,
-                        "loss": epoch_loss,
-                        "n_iterations": iteration,
-                    }
-                )
-                progress.update(epoch, epoch_loss)
-            if stopped or (on_epoch_end is not None and on_epoch_end(epoch)):
-                stopped = True
-                break
+                total = torch.zeros((), device=data.device)
+                seen = 0
+                for start in range(0, n_samples, batch_size):
+                    if on_interval is not None and iteration % interval == 0:
+                        stopped = on_interval(iteration)
+                        if stopped:
+                            break
+                    indices = order[start : start + batch_size]
+                    loss = batch_loss(data[indices], indices)
+                    optim.zero_grad(set_to_none=True)
+                    loss.backward()
+                    optim.step()
+                    total += loss.detach() * indices.shape[0]
+                    seen += indices.shape[0]
+                    iteration += 1
+                if seen:
+                    epochs_run += 1
+                    epoch_loss = (total / seen).item()
+                    _check_finite(
+                        epoch_loss, phase, epoch, learning_rate_name, learning_rate
+                    )
+                    history.append(
+                        {
+                            "phase": phase,
+                            "epoch": epoch,
+                            "loss": epoch_loss,
+                            "n_iterations": iteration,
+                        }
+                    )
+                    progress.update(epoch, epoch_loss)
+                if stopped or (on_epoch_end is not None and on_epoch_end(epoch)):
+                    stopped = True
+                    break
     finally:
         optim.zero_grad(set_to_none=True)
         progress.close()

@@ -175,3 +175,38 @@ def test_optimizer_without_fused_kernel_falls_back(monkeypatch):
 def test_unknown_optimizer_is_rejected():
     with pytest.raises(ValueError, match="optimizer='lbfgs'"):
         make_optimizer("lbfgs", torch.nn.Linear(2, 1).parameters(), 0.5)
+
+
+def _is_flushed():
+    smallest = torch.full((1,), torch.finfo(torch.float32).tiny)
+    return (smallest / 2).item() == 0.0
+
+
+@pytest.mark.skipif(
+    not torch.set_flush_denormal(False), reason="no flush-to-zero on this CPU"
+)
+@pytest.mark.parametrize("flushed_before", [False, True])
+def test_subnormals_are_flushed_while_training_and_the_setting_is_restored(
+    flushed_before,
+):
+    module, data = _setup()
+    during = []
+
+    def loss(batch, indices):
+        during.append(_is_flushed())
+        return module(batch).pow(2).mean()
+
+    torch.set_flush_denormal(flushed_before)
+    try:
+        _run(module, data, loss)
+        assert during == [True] * 9
+        assert _is_flushed() == flushed_before
+
+        def failing(batch, indices):
+            raise RuntimeError("stop")
+
+        with pytest.raises(RuntimeError, match="stop"):
+            _run(module, data, failing)
+        assert _is_flushed() == flushed_before
+    finally:
+        torch.set_flush_denormal(False)
