@@ -36,8 +36,10 @@ class GMVAEClustering(BaseDeepClusterer):
         Number of mixture components.
     hidden_layer_sizes : tuple of int, default=(512, 512)
         Hidden widths of each inference network; the decoder mirrors them.
-    latent_dim : int, default=64
-        Size of ``z``, returned by :meth:`transform`.
+    latent_dim : int, default=10
+        Size of ``z``, returned by :meth:`transform`; the embedding size of the
+        other estimators. The reference code uses 64: on MNIST the two score
+        alike, on the digits 10 reaches a higher ELBO and accuracy.
     image_shape : tuple of int, default=None
         ``(channels, height, width)`` of one image. When set, rows of ``X`` are
         flattened images: ``q(y | x)`` and ``q(z | x, y)`` read convolutional
@@ -203,7 +205,7 @@ class GMVAEClustering(BaseDeepClusterer):
         n_clusters: int = 8,
         *,
         hidden_layer_sizes: tuple[int, ...] = (512, 512),
-        latent_dim: int = 64,
+        latent_dim: int = 10,
         image_shape: tuple[int, int, int] | None = None,
         conv_channels: tuple[int, ...] | str = "auto",
         likelihood: str = "gaussian",

@@ -374,12 +374,9 @@ def test_invalid_gmvae_parameters_are_named(params, message):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="Not reached yet: defaults measured ACC 0.623 (seed 0) and 0.604 (seed 1) "
-    "on digits. See doc/design.md.",
-)
 def test_digits_accuracy_with_default_settings():
+    # Measured ACC 0.806 for seeds 0 and 1, 0.814 for seed 2; k-means on the
+    # pixels gets 0.792.
     X, y = load_digits(return_X_y=True)
     labels = GMVAEClustering(n_clusters=10, random_state=0).fit_predict(X)
     assert cluster_accuracy(y, labels) >= 0.80
