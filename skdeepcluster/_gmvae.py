@@ -154,8 +154,8 @@ class GMVAEClustering(BaseDeepClusterer):
     deterministic. Training memory is one batch: the data stay on the device as
     one tensor and nothing of size n_samples x K is kept, so millions of rows
     fit on a CPU. For millions of rows, raise ``batch_size`` (e.g. 4096) and
-    lower ``max_epochs``: 5 million 1-feature rows take about 2.5 minutes for
-    3 epochs at batch 4096 on 2 CPU cores, with an ARI of 0.98 against the
+    lower ``max_epochs``: 5 million 1-feature rows take 1.5 to 2.5 minutes
+    for 3 epochs at batch 4096 on 2 CPU cores, with an ARI of 0.98 against the
     five generating Gaussians (``benchmarks/gmvae_1d.py``).
 
     References
