@@ -42,7 +42,7 @@ HERE = Path(__file__).resolve().parent
 # Named settings of an estimator, benchmarked as methods of their own.
 VARIANTS = {
     "IDEC": (DECClustering, {"reconstruction_weight": 10.0}),
-    "DMAE-mahalanobis": (DMAEClustering, {"dissimilarity": "mahalanobis"}),
+    "DMAE-euclidean": (DMAEClustering, {"dissimilarity": "euclidean"}),
     "GMVAE-bernoulli": (GMVAEClustering, {"likelihood": "bernoulli"}),
 }
 

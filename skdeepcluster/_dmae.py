@@ -45,14 +45,16 @@ class DMAEClustering(BaseAutoencoderClusterer):
     ----------
     n_clusters : int, default=8
         Number of clusters.
-    dissimilarity : str or callable, default="euclidean"
+    dissimilarity : str or callable, default="auto"
         ``d`` between an embedding and a centre: "euclidean" (not squared, as in
         the paper), "sqeuclidean", "cosine", "manhattan", "chebyshev",
         "minkowski" (order ``p``), "mahalanobis" (a trainable positive
         semi-definite matrix per cluster), or a callable
         ``f(embeddings, centers) -> (n, n_clusters)`` on torch tensors that is
         differentiable in both arguments (a module-level function, not a
-        lambda, if the fitted model is to be pickled).
+        lambda, if the fitted model is to be pickled). "auto" is
+        "mahalanobis" on an autoencoder's embedding and "euclidean" in the
+        shallow model (see Notes); the choice made is ``dissimilarity_``.
     p : float, default=2.0
         Order of the "minkowski" dissimilarity; at least 1.
     alpha : float, default=10.0
@@ -149,8 +151,11 @@ class DMAEClustering(BaseAutoencoderClusterer):
         Centres ``θ_j`` in the embedding space.
     weights_ : ndarray of shape (n_clusters,)
         Mixing weights ``π_j``; positive, summing to one.
+    dissimilarity_ : str or callable
+        The dissimilarity used: ``dissimilarity`` with "auto" resolved.
     mahalanobis_matrices_ : ndarray of shape (n_clusters, latent_dim, latent_dim)
-        With "mahalanobis" only: the positive semi-definite ``M_j`` of
+        Only where ``dissimilarity_`` is "mahalanobis" (the default with an
+        autoencoder): the positive semi-definite ``M_j`` of
         ``d(z, θ_j) = (z - θ_j)ᵀ M_j (z - θ_j)``.
     converged_ : bool
         Whether the cluster phase stopped on ``tol`` rather than on
@@ -207,6 +212,15 @@ class DMAEClustering(BaseAutoencoderClusterer):
       always lowers the loss. ``M_j`` starts at the inverse covariance of its
       k-means cluster divided by ``2 alpha``, which makes the initial model
       the Gaussian mixture of the k-means partition.
+    - ``dissimilarity="auto"`` is "mahalanobis" on an autoencoder's embedding:
+      with the defaults it scored higher than "euclidean" on every run
+      measured (digits, seeds 0-5: mean ACC 0.830 against 0.795; MNIST-10k,
+      seeds 0/1: 0.829 / 0.781 against 0.764 / 0.719; the full MNIST: 0.928 /
+      0.926 against 0.839 / 0.834), for about three times the cluster-phase
+      time on the digits. In the shallow model it is "euclidean": a full
+      matrix per cluster over raw features costs ``n_features²`` per cluster
+      and, on the 64 pixels of the digits, fitted 0.40 where "euclidean"
+      fitted 0.79.
     - Initialisation: k-means (``n_init`` restarts) for "euclidean",
       "sqeuclidean" and "mahalanobis"; for the others and for callables,
       k-means++-style seeding by the dissimilarity followed by medoid updates,
@@ -242,7 +256,7 @@ class DMAEClustering(BaseAutoencoderClusterer):
 
     _parameter_constraints: dict = {
         **BaseAutoencoderClusterer._parameter_constraints,
-        "dissimilarity": [StrOptions(set(DISSIMILARITIES)), callable],
+        "dissimilarity": [StrOptions({"auto", *DISSIMILARITIES}), callable],
         "p": [Interval(Real, 1, None, closed="left")],
         "alpha": [Interval(Real, 0, None, closed="neither")],
         "mixture_loss": [StrOptions({"nll", "soft-center"})],
@@ -262,7 +276,7 @@ class DMAEClustering(BaseAutoencoderClusterer):
         self,
         n_clusters: int = 8,
         *,
-        dissimilarity: str | Callable = "euclidean",
+        dissimilarity: str | Callable = "auto",
         p: float = 2.0,
         alpha: float = 10.0,
         mixture_loss: str = "nll",
@@ -326,6 +340,12 @@ class DMAEClustering(BaseAutoencoderClusterer):
     def _is_shallow(self) -> bool:
         return self.image_shape is None and len(self.hidden_layer_sizes) == 0
 
+    def _dissimilarity(self) -> str | Callable:
+        """``dissimilarity`` with "auto" resolved for this network."""
+        if self.dissimilarity != "auto":
+            return self.dissimilarity
+        return "euclidean" if self._is_shallow() else "mahalanobis"
+
     def _pretrain(
         self, X: np.ndarray, device: torch.device, seed: int
     ) -> PretrainedAutoencoder:
@@ -336,7 +356,7 @@ class DMAEClustering(BaseAutoencoderClusterer):
     def _build_module(self, autoencoder: torch.nn.Module) -> torch.nn.Module:
         dim = self.n_features_in_ if self._is_shallow() else self.latent_dim
         mixture = DissimilarityMixture(
-            self.n_clusters, dim, self.dissimilarity, alpha=self.alpha, p=self.p
+            self.n_clusters, dim, self._dissimilarity(), alpha=self.alpha, p=self.p
         )
         return ClusteringAutoencoder(autoencoder, mixture)
 
@@ -347,8 +367,9 @@ class DMAEClustering(BaseAutoencoderClusterer):
             self._standardize_embedding(module, X, state)
         embedding = self._embed(module, X, state.device)
         mixture = module.assignment
+        dissimilarity = self._dissimilarity()
         seed = state.rng.randint(_SEED_BOUND)
-        if isinstance(self.dissimilarity, str) and self.dissimilarity in _KMEANS_INIT:
+        if isinstance(dissimilarity, str) and dissimilarity in _KMEANS_INIT:
             kmeans = KMeans(self.n_clusters, n_init=self.n_init, random_state=seed)
             labels = kmeans.fit_predict(embedding)
             centers = kmeans.cluster_centers_
@@ -358,7 +379,7 @@ class DMAEClustering(BaseAutoencoderClusterer):
             centers = _medoids(mixture, candidates, self.n_clusters, self.n_init, seed)
         with torch.no_grad():
             mixture.centers.copy_(torch.as_tensor(centers))
-            if self.dissimilarity == "mahalanobis":
+            if dissimilarity == "mahalanobis":
                 mixture.factors.copy_(
                     torch.as_tensor(
                         _precision_factors(
@@ -446,9 +467,10 @@ class DMAEClustering(BaseAutoencoderClusterer):
     def _set_cluster_attributes(self) -> None:
         super()._set_cluster_attributes()
         mixture = self.module_.assignment
+        self.dissimilarity_ = self._dissimilarity()
         with torch.no_grad():
             self.weights_ = to_numpy(mixture.weights)[self._label_order]
-            if self.dissimilarity == "mahalanobis":
+            if self.dissimilarity_ == "mahalanobis":
                 matrices = to_numpy(mixture.matrices())
                 self.mahalanobis_matrices_ = matrices[self._label_order]
 
@@ -546,7 +568,10 @@ def _precision_factors(
     ``alpha (z - θ)ᵀ M (z - θ)`` with this ``M`` is half the squared Mahalanobis
     distance of the cluster's Gaussian. Clusters with fewer rows than
     dimensions + 1 use the covariance of all rows (the identity for a single
-    row); a small ridge keeps every covariance invertible.
+    row). A ridge of 1e-3 times the mean variance keeps every covariance
+    invertible and bounds the precision of a cluster of identical rows: with
+    1e-6 such a cluster is so narrow that the first optimizer step moves its
+    centre off its rows, and a neighbouring cluster takes them.
     """
     dim = embedding.shape[1]
     if embedding.shape[0] > 1:
@@ -554,7 +579,7 @@ def _precision_factors(
     else:
         pooled = np.eye(dim)
     mean_variance = float(np.trace(pooled)) / dim
-    ridge = 1e-6 * (mean_variance if mean_variance > 0 else 1.0) * np.eye(dim)
+    ridge = 1e-3 * (mean_variance if mean_variance > 0 else 1.0) * np.eye(dim)
     factors = []
     for cluster in range(n_clusters):
         members = embedding[labels == cluster]
