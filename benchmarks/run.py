@@ -81,12 +81,19 @@ def machine() -> str:
 
 
 def git_commit() -> str:
+    """HEAD's short hash, with "+dirty" when the package has uncommitted changes."""
     try:
-        return subprocess.check_output(
+        commit = subprocess.check_output(
             ["git", "rev-parse", "--short", "HEAD"], cwd=HERE, text=True
         ).strip()
+        changes = subprocess.check_output(
+            ["git", "status", "--porcelain", "--", "skdeepcluster"],
+            cwd=HERE.parent,
+            text=True,
+        )
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
+    return f"{commit}+dirty" if changes.strip() else commit
 
 
 def write_table(jsonl: Path, markdown: Path) -> None:

@@ -216,7 +216,7 @@ class DMAEClustering(BaseAutoencoderClusterer):
       with the defaults it scored higher than "euclidean" on every run
       measured (digits, seeds 0-5: mean ACC 0.830 against 0.795; MNIST-10k,
       seeds 0/1: 0.829 / 0.781 against 0.764 / 0.719; the full MNIST: 0.928 /
-      0.926 against 0.839 / 0.834), for about three times the cluster-phase
+      0.926 against 0.839 / 0.834), for about 1.5 times the cluster-phase
       time on the digits. In the shallow model it is "euclidean": a full
       matrix per cluster over raw features costs ``n_features²`` per cluster
       and, on the 64 pixels of the digits, fitted 0.40 where "euclidean"
