@@ -215,7 +215,7 @@ class DMAEClustering(BaseAutoencoderClusterer):
     - ``dissimilarity="auto"`` is "mahalanobis" on an autoencoder's embedding:
       with the defaults it scored higher than "euclidean" on every run
       measured (digits, seeds 0-5: mean ACC 0.830 against 0.795; MNIST-10k,
-      seeds 0/1: 0.829 / 0.781 against 0.764 / 0.719; the full MNIST: 0.928 /
+      seeds 0/1: 0.829 / 0.781 against 0.764 / 0.719; the full MNIST: 0.929 /
       0.926 against 0.839 / 0.834), for about 1.5 times the cluster-phase
       time on the digits. In the shallow model it is "euclidean": a full
       matrix per cluster over raw features costs ``n_features²`` per cluster
