@@ -63,6 +63,20 @@ class AutoEncoderKMeans(BaseAutoencoderClusterer):
         original DEC used 0.2), and the fine-tuning is not corrupted. 0 trains
         plain autoencoders (as DEC-keras, whose author found dropout did not help
         on MNIST).
+    neighbor_weight : float, default=3.0
+        Weight of a neighbour-embedding term added to the reconstruction loss
+        of the end-to-end pretraining (of the fine-tuning after "layerwise"):
+        the embedding of each row is pulled towards that of one of its
+        ``n_neighbors`` nearest rows of ``X`` and pushed from random rows, by
+        the cross-entropy of parametric UMAP under a Student's t kernel
+        (:func:`~skdeepcluster.nn.losses.neighbor_embedding_loss`). It makes
+        the embedding's clusters compact enough for k-means to find them (see
+        Notes). 0 pretrains the plain autoencoder of DEC-keras.
+    n_neighbors : int, default=10
+        Neighbours of each row in ``X`` for ``neighbor_weight``, found once by
+        an exact euclidean search on the training data (at most
+        ``n_samples - 1``). The search costs ``n_samples² · n_features``
+        operations; with ``neighbor_weight=0`` it is skipped.
     memory : str, joblib.Memory or None, default=None
         Caches the pretrained autoencoder, keyed on the data, the pretraining
         parameters, the seed and the device, as ``Pipeline(memory=...)`` caches
@@ -154,6 +168,8 @@ class AutoEncoderKMeans(BaseAutoencoderClusterer):
         pretraining: str = "end-to-end",
         pretrain_epochs: int = 100,
         corruption: float = 0.0,
+        neighbor_weight: float = 3.0,
+        n_neighbors: int = 10,
         memory: str | Memory | None = None,
         learning_rate: float = 1e-3,
         optimizer: str = "adam",
@@ -171,6 +187,8 @@ class AutoEncoderKMeans(BaseAutoencoderClusterer):
             pretraining=pretraining,
             pretrain_epochs=pretrain_epochs,
             corruption=corruption,
+            neighbor_weight=neighbor_weight,
+            n_neighbors=n_neighbors,
             memory=memory,
             learning_rate=learning_rate,
             optimizer=optimizer,

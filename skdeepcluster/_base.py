@@ -410,6 +410,8 @@ class BaseAutoencoderClusterer(BaseDeepClusterer):
         "pretraining": [StrOptions(set(PRETRAINING_SCHEMES))],
         "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
         "corruption": [Interval(Real, 0, 1, closed="left")],
+        "neighbor_weight": [Interval(Real, 0, None, closed="left")],
+        "n_neighbors": [Interval(Integral, 1, None, closed="left")],
         "memory": [None, str, HasMethods(["cache"])],
     }
 
@@ -425,6 +427,8 @@ class BaseAutoencoderClusterer(BaseDeepClusterer):
         pretraining,
         pretrain_epochs,
         corruption,
+        neighbor_weight,
+        n_neighbors,
         memory,
         learning_rate,
         optimizer,
@@ -448,6 +452,8 @@ class BaseAutoencoderClusterer(BaseDeepClusterer):
         self.pretraining = pretraining
         self.pretrain_epochs = pretrain_epochs
         self.corruption = corruption
+        self.neighbor_weight = neighbor_weight
+        self.n_neighbors = n_neighbors
         self.memory = memory
 
     def _check_params_against_data(self, X: np.ndarray) -> None:
@@ -498,6 +504,8 @@ class BaseAutoencoderClusterer(BaseDeepClusterer):
             pretraining=self.pretraining,
             pretrain_epochs=self.pretrain_epochs,
             corruption=self.corruption,
+            neighbor_weight=self.neighbor_weight,
+            n_neighbors=self.n_neighbors,
             batch_size=self.batch_size,
             optimizer=self.optimizer,
             learning_rate=self.learning_rate,

@@ -95,6 +95,12 @@ class DECClustering(BaseAutoencoderClusterer):
         "end-to-end" it zeroes input values; with "layerwise" it applies to each
         stage's hidden units and to the input of every stage but the first (the
         original DEC used 0.2), and the fine-tuning is not corrupted.
+    neighbor_weight : float, default=3.0
+        Weight of the neighbour-embedding term of the pretraining; 0 pretrains
+        the plain autoencoder (see :class:`~skdeepcluster.AutoEncoderKMeans`).
+    n_neighbors : int, default=10
+        Neighbours of each row in ``X`` for ``neighbor_weight`` (see
+        :class:`~skdeepcluster.AutoEncoderKMeans`).
     memory : str, joblib.Memory or None, default=None
         Caches the pretrained autoencoder, keyed on the data, the pretraining
         parameters, the seed and the device, as ``Pipeline(memory=...)`` caches
@@ -220,6 +226,8 @@ class DECClustering(BaseAutoencoderClusterer):
         pretraining: str = "end-to-end",
         pretrain_epochs: int = 100,
         corruption: float = 0.0,
+        neighbor_weight: float = 3.0,
+        n_neighbors: int = 10,
         memory: str | Memory | None = None,
         learning_rate: float = 1e-3,
         optimizer: str = "adam",
@@ -239,6 +247,8 @@ class DECClustering(BaseAutoencoderClusterer):
             pretraining=pretraining,
             pretrain_epochs=pretrain_epochs,
             corruption=corruption,
+            neighbor_weight=neighbor_weight,
+            n_neighbors=n_neighbors,
             memory=memory,
             learning_rate=learning_rate,
             optimizer=optimizer,

@@ -116,6 +116,12 @@ class DMAEClustering(BaseAutoencoderClusterer):
         Passes over the data to pretrain the autoencoder.
     corruption : float, default=0.0
         Dropout rate of the denoising corruption during pretraining.
+    neighbor_weight : float, default=3.0
+        Weight of the neighbour-embedding term of the pretraining; 0 pretrains
+        the plain autoencoder (see :class:`~skdeepcluster.AutoEncoderKMeans`).
+    n_neighbors : int, default=10
+        Neighbours of each row in ``X`` for ``neighbor_weight`` (see
+        :class:`~skdeepcluster.AutoEncoderKMeans`).
     memory : str, joblib.Memory or None, default=None
         Caches the pretrained autoencoder (see
         :class:`~skdeepcluster.DECClustering`).
@@ -295,6 +301,8 @@ class DMAEClustering(BaseAutoencoderClusterer):
         pretraining: str = "end-to-end",
         pretrain_epochs: int = 100,
         corruption: float = 0.0,
+        neighbor_weight: float = 3.0,
+        n_neighbors: int = 10,
         memory: str | Memory | None = None,
         learning_rate: float = 1e-3,
         optimizer: str = "adam",
@@ -315,6 +323,8 @@ class DMAEClustering(BaseAutoencoderClusterer):
             pretraining=pretraining,
             pretrain_epochs=pretrain_epochs,
             corruption=corruption,
+            neighbor_weight=neighbor_weight,
+            n_neighbors=n_neighbors,
             memory=memory,
             learning_rate=learning_rate,
             optimizer=optimizer,

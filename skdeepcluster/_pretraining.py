@@ -14,6 +14,14 @@ schemes go through the one training loop:
     autoencoder on the previous layer's output, with dropout ``corruption`` on
     that input (not on the raw features) and on the hidden units; then the whole
     autoencoder is fine-tuned end to end without corruption.
+
+With ``neighbor_weight > 0`` the end-to-end stage (the fine-tuning, after
+layer-wise stages) adds a neighbour-embedding term to the reconstruction: each
+row's embedding is pulled towards that of one of its ``n_neighbors`` nearest
+rows in the input, and that neighbour's embedding is pushed from
+``N_NEGATIVES`` random rows of the batch (the edge loss of parametric UMAP,
+:func:`~skdeepcluster.nn.losses.neighbor_embedding_loss`). The neighbours are
+found once, by exact search on the training data.
 """
 
 from __future__ import annotations
@@ -28,10 +36,11 @@ from torch.nn import functional as F
 
 from . import _training
 from ._utils import seeded_torch
-from .nn import ConvAutoencoder, MLPAutoencoder
-from .nn.losses import reconstruction_loss
+from .nn import ConvAutoencoder, MLPAutoencoder, nearest_neighbors
+from .nn.losses import neighbor_embedding_loss, reconstruction_loss
 
 PRETRAINING_SCHEMES = ("end-to-end", "layerwise")
+N_NEGATIVES = 5
 
 
 class PretrainedAutoencoder(NamedTuple):
@@ -68,6 +77,8 @@ def pretrain_autoencoder(
     pretraining: str,
     pretrain_epochs: int,
     corruption: float,
+    neighbor_weight: float,
+    n_neighbors: int,
     batch_size: int,
     optimizer: str,
     learning_rate: float,
@@ -77,7 +88,8 @@ def pretrain_autoencoder(
 
     ``pretrain_epochs`` is the budget of each stage: of the end-to-end training,
     and with ``pretraining="layerwise"`` also of each layer's stage before it.
-    The returned ``n_epochs`` counts the epochs of all stages.
+    The returned ``n_epochs`` counts the epochs of all stages. ``n_neighbors``
+    is capped at ``len(X) - 1``; a single row has no neighbour term.
     """
     device = torch.device(device)
     with seeded_torch(seed, device) as generator:
@@ -114,11 +126,47 @@ def pretrain_autoencoder(
                 n_epochs += train(module, loss, f"pretrain-layer{stage}")
             corruption = 0.0
 
+        neighbor_loss = None
+        if neighbor_weight > 0 and len(X) > 1:
+            neighbor_loss = _neighbor_loss(
+                autoencoder, data, min(n_neighbors, len(X) - 1), generator
+            )
+
         def end_to_end_loss(batch, indices):
-            return reconstruction_loss(batch, autoencoder(F.dropout(batch, corruption)))
+            z = autoencoder.encode(F.dropout(batch, corruption))
+            loss = reconstruction_loss(batch, autoencoder.decode(z))
+            if neighbor_loss is not None:
+                loss = loss + neighbor_weight * neighbor_loss(z, indices)
+            return loss
 
         n_epochs += train(autoencoder, end_to_end_loss, "pretrain")
     return PretrainedAutoencoder(autoencoder, history, n_epochs)
+
+
+def _neighbor_loss(
+    autoencoder: nn.Module,
+    data: torch.Tensor,
+    n_neighbors: int,
+    generator: torch.Generator,
+):
+    """``loss(z, indices)``: the neighbour-embedding term of a batch.
+
+    Each row of the batch gets one of its ``n_neighbors`` input-space neighbours
+    at random, encoded with the current network, and ``N_NEGATIVES`` random
+    rows of the batch to be pushed from.
+    """
+    neighbors = nearest_neighbors(data, n_neighbors)
+
+    def loss(z, indices):
+        n = indices.shape[0]
+        pick = torch.randint(n_neighbors, (n,), generator=generator, device=data.device)
+        z_neighbors = autoencoder.encode(data[neighbors[indices, pick]])
+        negatives = torch.randint(
+            n, (n, N_NEGATIVES), generator=generator, device=data.device
+        )
+        return neighbor_embedding_loss(z, z_neighbors, negatives)
+
+    return loss
 
 
 def _layer_stages(autoencoder: MLPAutoencoder, corruption: float):

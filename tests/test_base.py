@@ -348,6 +348,11 @@ def test_image_shape_may_infer_one_side_like_reshape(estimator, blobs):
             r"'pretraining' parameter .* among \{.*'layerwise'.*\}",
         ),
         ({"corruption": 1.0}, r"'corruption' parameter .* range \[0.0, 1.0\)"),
+        (
+            {"neighbor_weight": -1.0},
+            r"'neighbor_weight' parameter .* range \[0.0, inf\)",
+        ),
+        ({"n_neighbors": 0}, r"'n_neighbors' parameter .* range \[1, inf\)"),
         ({"memory": 3}, r"'memory' parameter .* None, .*str.*cache"),
         (
             {"pretraining": "layerwise", "image_shape": (1, 2, 2)},
@@ -418,13 +423,33 @@ def test_cuda_fit_and_cpu_reload(estimator, blobs):
 @AUTOENCODER_ESTIMATORS
 def test_corruption_makes_pretraining_denoise(estimator, blobs):
     X, _ = blobs
-    settings = {"n_clusters": 3, "random_state": 0, "pretrain_epochs": 10}
+    # The loss is then the reconstruction alone.
+    settings = {
+        "n_clusters": 3,
+        "random_state": 0,
+        "pretrain_epochs": 10,
+        "neighbor_weight": 0.0,
+    }
     plain = clone(estimator).set_params(corruption=0.0, **settings).fit(X)
     again = clone(estimator).set_params(corruption=0.0, **settings).fit(X)
     noisy = clone(estimator).set_params(corruption=0.5, **settings).fit(X)
     # Reconstructing from half the inputs is harder than from all of them.
     assert _last_loss(noisy, "pretrain") > _last_loss(plain, "pretrain")
     assert plain.history_ == again.history_
+
+
+@AUTOENCODER_ESTIMATORS
+def test_neighbor_weight_adds_its_term_to_the_pretraining(estimator, blobs):
+    X, _ = blobs
+    settings = {"n_clusters": 3, "random_state": 0, "pretrain_epochs": 10}
+    plain = clone(estimator).set_params(neighbor_weight=0.0, **settings).fit(X)
+    weighted = clone(estimator).set_params(neighbor_weight=1.0, **settings).fit(X)
+    # The term is of order 1 at least (5 negatives); the reconstruction of
+    # standardised blobs starts near 1 and decreases.
+    assert _last_loss(weighted, "pretrain") > _last_loss(plain, "pretrain") + 1.0
+    assert not np.allclose(weighted.transform(X), plain.transform(X))
+    # More neighbours than other rows are capped, not an error.
+    clone(estimator).set_params(n_neighbors=len(X), **settings).fit(X[:12])
 
 
 def _last_loss(model, phase):
@@ -465,7 +490,8 @@ def test_memory_reuses_the_pretrained_autoencoder(
 
     phases.clear()
     clone(cached).set_params(pretrain_epochs=2).fit(X)
+    clone(cached).set_params(neighbor_weight=1.0).fit(X)
     clone(cached).set_params(random_state=1).fit(X)
     clone(cached).fit(X[:60])
     # A new pretraining parameter, seed or training set is a cache miss.
-    assert phases.count("pretrain") == 3
+    assert phases.count("pretrain") == 4

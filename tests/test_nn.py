@@ -13,9 +13,10 @@ from skdeepcluster.nn import (
     MLPAutoencoder,
     StudentTAssignment,
     conv_channels_for,
+    nearest_neighbors,
     squared_distances,
 )
-from skdeepcluster.nn.losses import reconstruction_loss
+from skdeepcluster.nn.losses import neighbor_embedding_loss, reconstruction_loss
 
 
 def test_mlp_autoencoder_layout():
@@ -135,6 +136,52 @@ def test_clustering_autoencoder_composes_encoder_and_head():
     model = ClusteringAutoencoder(MLPAutoencoder(4, (8,), 2), StudentTAssignment(3, 2))
     x = torch.randn(5, 4)
     torch.testing.assert_close(model(x), model.assignment(model.autoencoder.encode(x)))
+
+
+def test_nearest_neighbors_match_scikit_learn_and_skip_the_row_itself():
+    from sklearn.neighbors import NearestNeighbors
+
+    x = torch.randn(300, 5, generator=torch.Generator().manual_seed(0))
+    expected = NearestNeighbors(n_neighbors=4).fit(x).kneighbors(return_distance=False)
+    torch.testing.assert_close(nearest_neighbors(x, 4), torch.as_tensor(expected))
+    # With duplicates the row's twin is its nearest neighbour, not the row.
+    twins = torch.cat([x[:3], x[:3]])
+    torch.testing.assert_close(
+        nearest_neighbors(twins, 1)[:, 0], torch.tensor([3, 4, 5, 0, 1, 2])
+    )
+
+
+def test_nearest_neighbors_rejects_more_neighbours_than_other_rows():
+    with pytest.raises(ValueError, match="n_neighbors must be between 1 and n - 1 = 2"):
+        nearest_neighbors(torch.zeros(3, 2), 3)
+
+
+def test_neighbor_embedding_loss_matches_the_formula():
+    z = torch.tensor([[0.0, 0.0], [2.0, 0.0]])
+    z_neighbors = torch.tensor([[1.0, 0.0], [2.0, 1.0]])
+    negatives = torch.tensor([[1, 0], [0, 0]])
+    # Attraction -log q = log(1 + d²) to the neighbour; repulsion
+    # -log(1 - q) of the neighbour from each negative row.
+    row0 = math.log(2) - math.log(1 - 1 / 2) - math.log(1 - 1 / 2)
+    row1 = math.log(2) - 2 * math.log(1 - 1 / 6)
+    loss = neighbor_embedding_loss(z, z_neighbors, negatives)
+    assert loss.item() == pytest.approx((row0 + row1) / 2)
+
+
+def test_neighbor_embedding_loss_pulls_neighbours_and_pushes_negatives():
+    # Far apart rows: only the attraction acts, towards the neighbour (+x).
+    z = torch.tensor([[0.0, 0.0], [100.0, 0.0]], requires_grad=True)
+    neighbor_embedding_loss(
+        z, z.detach() + torch.tensor([1.0, 0.0]), torch.tensor([[1], [0]])
+    ).backward()
+    assert (z.grad[:, 0] < 0).all() and z.grad[:, 1].abs().max() < 1e-6
+    # Each neighbour sits on its row (no attraction) and 0.5 from the other
+    # row, its negative: gradient descent moves the two apart.
+    z = torch.tensor([[1.0, 0.0], [1.5, 0.0]], requires_grad=True)
+    z_neighbors = z.detach().clone().requires_grad_()
+    neighbor_embedding_loss(z, z_neighbors, torch.tensor([[1], [0]])).backward()
+    assert z_neighbors.grad[0, 0] > 0 > z_neighbors.grad[1, 0]
+    assert z.grad[0, 0] > 0 > z.grad[1, 0]
 
 
 def test_reconstruction_loss_is_keras_mse():

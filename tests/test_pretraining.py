@@ -4,9 +4,10 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from skdeepcluster import _pretraining
 from skdeepcluster._pretraining import _layer_stages, pretrain_autoencoder
-from skdeepcluster.nn import MLPAutoencoder
-from skdeepcluster.nn.losses import reconstruction_loss
+from skdeepcluster.nn import MLPAutoencoder, nearest_neighbors
+from skdeepcluster.nn.losses import neighbor_embedding_loss, reconstruction_loss
 
 SETTINGS = {
     "seed": 0,
@@ -17,6 +18,8 @@ SETTINGS = {
     "conv_channels": (4,),
     "pretrain_epochs": 2,
     "corruption": 0.2,
+    "neighbor_weight": 0.0,
+    "n_neighbors": 5,
     "batch_size": 16,
     "optimizer": "adam",
     "learning_rate": 1e-3,
@@ -87,3 +90,54 @@ def test_pretraining_is_a_pure_function_of_its_arguments(blobs):
         np.testing.assert_array_equal(z, again.autoencoder.encode(x))
         assert not torch.equal(z, other.autoencoder.encode(x))
     assert first.history == again.history
+
+
+def _neighbour_embedding_loss(autoencoder, x, neighbors):
+    """The term on every (row, neighbour) edge, with fixed negatives."""
+    with torch.no_grad():
+        z = autoencoder.encode(x)
+    negatives = torch.randint(
+        len(x), (len(x), 5), generator=torch.Generator().manual_seed(0)
+    )
+    return sum(
+        float(neighbor_embedding_loss(z, z[neighbors[:, j]], negatives))
+        for j in range(neighbors.shape[1])
+    )
+
+
+def test_the_neighbour_term_is_optimised_with_its_weight(blobs):
+    X, _ = blobs
+    x = torch.tensor(X, dtype=torch.float32)
+    neighbors = nearest_neighbors(x, 5)
+    settings = {
+        **SETTINGS,
+        "corruption": 0.0,
+        "pretrain_epochs": 50,
+        "learning_rate": 1e-2,
+    }
+    losses = {}
+    for weight in (0.0, 3.0):
+        result = pretrain_autoencoder(
+            X, pretraining="end-to-end", **{**settings, "neighbor_weight": weight}
+        )
+        losses[weight] = _neighbour_embedding_loss(result.autoencoder, x, neighbors)
+    # 11.4 against 22.7; seeds 1 and 2 gave 10.7 against 19.7, 13.1 against 43.7.
+    assert losses[3.0] < 0.7 * losses[0.0]
+
+
+def test_the_neighbour_term_is_added_to_the_fine_tuning_only(blobs, monkeypatch):
+    X, _ = blobs
+    searched = []
+    monkeypatch.setattr(
+        _pretraining,
+        "nearest_neighbors",
+        lambda data, k: searched.append(k) or nearest_neighbors(data, k),
+    )
+    settings = {**SETTINGS, "neighbor_weight": 1.0, "n_neighbors": 500}
+    plain = pretrain_autoencoder(X, pretraining="layerwise", **SETTINGS)
+    result = pretrain_autoencoder(X, pretraining="layerwise", **settings)
+    # One search, with n_neighbors capped at the other rows; the layer stages
+    # are those of plain pretraining and only the fine-tuning differs.
+    assert searched == [len(X) - 1]
+    assert result.history[:6] == plain.history[:6]
+    assert result.history[6:] != plain.history[6:]

@@ -23,6 +23,47 @@ def reconstruction_loss(x: torch.Tensor, x_reconstructed: torch.Tensor) -> torch
     return (x - x_reconstructed).pow(2).mean()
 
 
+def neighbor_embedding_loss(
+    z: torch.Tensor,
+    z_neighbors: torch.Tensor,
+    negatives: torch.Tensor,
+    eps: float = 1e-4,
+) -> torch.Tensor:
+    """Cross-entropy of a neighbour graph against a Student's t kernel on ``z``.
+
+    The edge term of parametric UMAP and t-SNE-like embeddings, with the kernel
+    ``q(d) = 1 / (1 + d²)`` on embedding distances. Row ``i`` of ``z_neighbors``
+    embeds a neighbour of row ``i`` in the data; the loss is
+    ``-log q(z_i, z_neighbors_i)`` (attraction), plus
+    ``-Σ_m log(1 - q(z_neighbors_i, z_m))`` over the rows ``m`` of
+    ``negatives[i]`` (repulsion from random rows of ``z``), averaged over rows.
+    ``eps`` bounds ``1 - q`` away from 0 when a negative is the row itself.
+
+    Parameters
+    ----------
+    z : torch.Tensor of shape (n, latent_dim)
+        Embeddings of the rows of a batch.
+    z_neighbors : torch.Tensor of shape (n, latent_dim)
+        Embedding of one neighbour of each row.
+    negatives : torch.Tensor of shape (n, n_negatives)
+        Indices into ``z`` of the rows each neighbour is pushed from.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skdeepcluster.nn.losses import neighbor_embedding_loss
+    >>> z = torch.tensor([[0.0, 0.0], [3.0, 0.0]])
+    >>> near = neighbor_embedding_loss(z, z + 0.1, torch.tensor([[1], [0]]))
+    >>> far = neighbor_embedding_loss(z, z.flip(0), torch.tensor([[1], [0]]))
+    >>> bool(near < far)
+    True
+    """
+    attraction = torch.log1p((z - z_neighbors).pow(2).sum(dim=1))
+    q_negative = 1.0 / (1.0 + (z_neighbors[:, None, :] - z[negatives]).pow(2).sum(-1))
+    repulsion = -torch.log((1.0 - q_negative).clamp(min=eps)).sum(dim=1)
+    return (attraction + repulsion).mean()
+
+
 def target_distribution(q: torch.Tensor) -> torch.Tensor:
     """DEC's auxiliary target ``p_ij ∝ q_ij² / f_j`` with ``f_j = Σ_i q_ij``.
 
