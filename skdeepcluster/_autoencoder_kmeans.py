@@ -126,6 +126,15 @@ class AutoEncoderKMeans(BaseAutoencoderClusterer):
     mean squared distance of each embedded row to its nearest centre (the
     k-means objective in embedding space, per sample).
 
+    A plain autoencoder keeps the distances of the input, and k-means on its
+    embedding makes the choices it makes on the raw features: on the digits it
+    splits the two ways of writing 1 and merges 3 with 9, although the classes
+    are a k-means local optimum of the embedding too. The neighbour-embedding
+    term of the default pretraining (``neighbor_weight=3``) draws each group
+    together: over seeds 0-5 on the digits (one thread) ACC went from a mean
+    of 0.785 without it to 0.843 with it, for about 1.6 times the pretraining
+    time.
+
     Results are bit-for-bit reproducible for a fixed ``random_state`` on the
     CPU; GPU kernels are not guaranteed to be deterministic.
 
