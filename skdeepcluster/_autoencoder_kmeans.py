@@ -71,7 +71,7 @@ class AutoEncoderKMeans(BaseAutoencoderClusterer):
         the cross-entropy of parametric UMAP under a Student's t kernel
         (:func:`~skdeepcluster.nn.losses.neighbor_embedding_loss`). 0 (the
         default) pretrains the plain autoencoder of DEC-keras. It helps where
-        the input's nearest neighbours share their group and hurt on MNIST
+        the input's nearest neighbours share their group and hurts on MNIST
         (see Notes); try 3.
     n_neighbors : int, default=10
         Neighbours of each row in ``X`` for ``neighbor_weight``, found once by
@@ -134,7 +134,7 @@ class AutoEncoderKMeans(BaseAutoencoderClusterer):
     term (``neighbor_weight=3``) draws each group together: over seeds 0-5 on
     the digits (one thread) ACC went from a mean of 0.785 without it to
     0.843, for about 1.6 times the pretraining time. On MNIST, where fewer of
-    a row's nearest pixels-space neighbours share its digit, it lowered ACC
+    a row's nearest pixel-space neighbours share its digit, it lowered ACC
     (seed 0: 10,000 images 0.770 to 0.739, all 70,000 0.833 to 0.798), so it
     is off by default.
 
