@@ -423,7 +423,7 @@ def test_cuda_fit_and_cpu_reload(estimator, blobs):
 @AUTOENCODER_ESTIMATORS
 def test_corruption_makes_pretraining_denoise(estimator, blobs):
     X, _ = blobs
-    # The loss is then the reconstruction alone.
+    # Without the neighbour term the pretraining loss is the reconstruction.
     settings = {
         "n_clusters": 3,
         "random_state": 0,
