@@ -165,14 +165,13 @@ class DECClustering(BaseAutoencoderClusterer):
     ``neighbor_weight=3`` adds the neighbour-embedding term of
     :class:`~skdeepcluster.AutoEncoderKMeans`: on the digits (seeds 0-5, one
     thread) DEC's mean ACC went from 0.825 to 0.862, on 10,000 MNIST images
-    (seed 0) from 0.828 to 0.766. On 1,000 generated shape images (seeds
-    0-2) k-means on such an embedding was perfect, and DEC kept 1.0 on two
-    seeds but merged every image into one cluster on the third (0.25; the
-    fit warns when clusters are lost). From such a network IDEC's reconstruction
-    term needs a smaller step: with ``cluster_learning_rate=0.01`` it merged
-    the digits into a few clusters on two seeds of six (ACC 0.28 and 0.20)
-    and its loss became NaN on MNIST; 0.001 kept the clusters (the same
-    seeds: 0.817 and 0.922).
+    (seed 0) from 0.828 to 0.766. On 1,000 generated shape images (seeds 0-2)
+    k-means on such an embedding was perfect, and DEC kept 1.0 on two seeds but
+    merged every image into one cluster on the third (0.25; the fit warns when
+    clusters are lost). From such a network IDEC's reconstruction term needs a
+    smaller step: with ``cluster_learning_rate=0.01`` it merged the digits into
+    a few clusters on two seeds of six (ACC 0.28 and 0.20) and its loss became
+    NaN on MNIST; 0.001 kept the clusters (the same seeds: 0.817 and 0.922).
 
     :meth:`predict_proba` is ``Q``, :meth:`predict` its argmax and
     :meth:`score` the negative mean squared distance of each embedded row to its

@@ -151,6 +151,16 @@ def test_nearest_neighbors_match_scikit_learn_and_skip_the_row_itself():
     )
 
 
+def test_nearest_neighbors_are_the_same_when_searched_in_many_chunks(monkeypatch):
+    from skdeepcluster.nn import _neighbors
+
+    x = torch.randn(300, 5, generator=torch.Generator().manual_seed(1))
+    whole = nearest_neighbors(x, 4)
+    # 7 rows per chunk (2100 // 300): 43 chunks, the last one short.
+    monkeypatch.setattr(_neighbors, "_CHUNK_ELEMENTS", 2100)
+    torch.testing.assert_close(nearest_neighbors(x, 4), whole)
+
+
 def test_nearest_neighbors_rejects_more_neighbours_than_other_rows():
     with pytest.raises(ValueError, match="n_neighbors must be between 1 and n - 1 = 2"):
         nearest_neighbors(torch.zeros(3, 2), 3)
