@@ -66,18 +66,21 @@ class AutoEncoderKMeans(BaseAutoencoderClusterer):
     neighbor_weight : float, default=0.0
         Weight of a neighbour-embedding term added to the reconstruction loss
         of the end-to-end pretraining (of the fine-tuning after "layerwise"):
-        the embedding of each row is pulled towards that of one of its
-        ``n_neighbors`` nearest rows of ``X`` and pushed from random rows, by
-        the cross-entropy of parametric UMAP under a Student's t kernel
+        the embedding of each row is pulled towards that of one of its mutual
+        neighbours (rows among whose ``n_neighbors`` nearest rows of ``X`` it
+        is, as they are among its own; its nearest row when it has none) and
+        pushed from random rows, by the cross-entropy of parametric UMAP under
+        a Student's t kernel
         (:func:`~skdeepcluster.nn.losses.neighbor_embedding_loss`). 0 (the
         default) pretrains the plain autoencoder of DEC-keras. It helps where
         the input's nearest neighbours share their group and hurts on MNIST
         (see Notes); try 3.
     n_neighbors : int, default=10
-        Neighbours of each row in ``X`` for ``neighbor_weight``, found once by
-        an exact euclidean search on the training data (at most
-        ``n_samples - 1``). The search costs ``n_samples² · n_features``
-        operations; with ``neighbor_weight=0`` it is skipped.
+        Nearest neighbours of each row in ``X`` among which ``neighbor_weight``
+        takes the mutual ones, found once by an exact euclidean search on the
+        training data (at most ``n_samples - 1``). The search costs
+        ``n_samples² · n_features`` operations; with ``neighbor_weight=0`` it
+        is skipped.
     memory : str, joblib.Memory or None, default=None
         Caches the pretrained autoencoder, keyed on the data, the pretraining
         parameters, the seed and the device, as ``Pipeline(memory=...)`` caches

@@ -17,9 +17,10 @@ schemes go through the one training loop:
 
 With ``neighbor_weight > 0`` the end-to-end stage (the fine-tuning, after
 layer-wise stages) adds a neighbour-embedding term to the reconstruction: each
-row's embedding is pulled towards that of one of its ``n_neighbors`` nearest
-rows in the input, and that neighbour's embedding is pushed from
-``N_NEGATIVES`` random rows of the batch (the edge loss of parametric UMAP,
+row's embedding is pulled towards that of one of its mutual neighbours among
+its ``n_neighbors`` nearest rows in the input (its nearest row when it has
+none), and that neighbour's embedding is pushed from ``N_NEGATIVES`` random
+rows of the batch (the edge loss of parametric UMAP,
 :func:`~skdeepcluster.nn.losses.neighbor_embedding_loss`). The neighbours are
 found once, by exact search on the training data.
 """
@@ -36,7 +37,12 @@ from torch.nn import functional as F
 
 from . import _training
 from ._utils import seeded_torch
-from .nn import ConvAutoencoder, MLPAutoencoder, nearest_neighbors
+from .nn import (
+    ConvAutoencoder,
+    MLPAutoencoder,
+    mutual_neighbors,
+    nearest_neighbors,
+)
 from .nn.losses import neighbor_embedding_loss, reconstruction_loss
 
 PRETRAINING_SCHEMES = ("end-to-end", "layerwise")
@@ -151,15 +157,17 @@ def _neighbor_loss(
 ):
     """``loss(z, indices)``: the neighbour-embedding term of a batch.
 
-    Each row of the batch gets one of its ``n_neighbors`` input-space neighbours
-    at random, encoded with the current network, and ``N_NEGATIVES`` random
-    rows of the batch to be pushed from.
+    Each row of the batch gets one of its mutual neighbours among its
+    ``n_neighbors`` nearest rows of the input at random (its nearest row when
+    it has none), encoded with the current network, and ``N_NEGATIVES``
+    random rows of the batch to be pushed from.
     """
-    neighbors = nearest_neighbors(data, n_neighbors)
+    neighbors, counts = mutual_neighbors(nearest_neighbors(data, n_neighbors))
 
     def loss(z, indices):
         n = indices.shape[0]
-        pick = torch.randint(n_neighbors, (n,), generator=generator, device=data.device)
+        draws = torch.rand(n, generator=generator, device=data.device)
+        pick = (draws * counts[indices]).long()
         z_neighbors = autoencoder.encode(data[neighbors[indices, pick]])
         negatives = torch.randint(
             n, (n, N_NEGATIVES), generator=generator, device=data.device

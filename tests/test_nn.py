@@ -13,6 +13,7 @@ from skdeepcluster.nn import (
     MLPAutoencoder,
     StudentTAssignment,
     conv_channels_for,
+    mutual_neighbors,
     nearest_neighbors,
     squared_distances,
 )
@@ -164,6 +165,22 @@ def test_nearest_neighbors_are_the_same_when_searched_in_many_chunks(monkeypatch
 def test_nearest_neighbors_rejects_more_neighbours_than_other_rows():
     with pytest.raises(ValueError, match="n_neighbors must be between 1 and n - 1 = 2"):
         nearest_neighbors(torch.zeros(3, 2), 3)
+
+
+def test_mutual_neighbors_put_the_mutual_ones_first_and_count_them():
+    x = torch.randn(200, 3, generator=torch.Generator().manual_seed(2))
+    neighbors = nearest_neighbors(x, 6)
+    ordered, counts = mutual_neighbors(neighbors)
+    lonely = 0
+    for i in range(200):
+        mutual = [int(j) for j in neighbors[i] if i in neighbors[j].tolist()]
+        others = [int(j) for j in neighbors[i] if int(j) not in mutual]
+        # Mutual ones first, then the rest, each in the order of distance.
+        assert ordered[i].tolist() == mutual + others
+        assert counts[i] == max(len(mutual), 1)
+        lonely += not mutual
+    # The random rows include both kinds, so both branches are exercised.
+    assert 0 < lonely < 200 and counts.max() > 1
 
 
 def test_neighbor_embedding_loss_matches_the_formula():

@@ -9,7 +9,7 @@ from ._clustering import ClusteringAutoencoder, ScaleAutoencoder
 from ._conv import ConvAutoencoder, ConvDecoder, ConvEncoder, conv_channels_for
 from ._gmvae import GaussianMixtureVAE
 from ._mlp import MLPAutoencoder
-from ._neighbors import nearest_neighbors
+from ._neighbors import mutual_neighbors, nearest_neighbors
 from .dissimilarities import DissimilarityMixture
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "conv_channels_for",
     "dissimilarities",
     "losses",
+    "mutual_neighbors",
     "nearest_neighbors",
     "squared_distances",
 ]

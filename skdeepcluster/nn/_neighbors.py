@@ -1,4 +1,4 @@
-"""Exact nearest-neighbour search on a tensor, in chunks of rows."""
+"""Nearest neighbours of rows (exact, searched in chunks) and mutual neighbours."""
 
 import torch
 
@@ -52,3 +52,44 @@ def nearest_neighbors(x: torch.Tensor, n_neighbors: int) -> torch.Tensor:
         distances[torch.arange(len(rows), device=x.device), rows] = float("inf")
         found.append(distances.topk(n_neighbors, dim=1, largest=False).indices)
     return torch.cat(found)
+
+
+@torch.no_grad()
+def mutual_neighbors(neighbors: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each row's mutual neighbours first, and how many it has.
+
+    Row ``j`` is a mutual neighbour of row ``i`` when each is among the other's
+    neighbours. A row without one keeps its nearest neighbour, so that every
+    row stays joined to the graph (as UMAP joins each point to its nearest
+    neighbour).
+
+    Parameters
+    ----------
+    neighbors : torch.Tensor of shape (n, n_neighbors)
+        Row indices of each row's neighbours, nearest first, as returned by
+        :func:`nearest_neighbors`.
+
+    Returns
+    -------
+    neighbors : torch.Tensor of shape (n, n_neighbors)
+        The same indices, in each row the mutual ones first, nearest first.
+    counts : torch.Tensor of shape (n,)
+        How many of the first indices of each row to draw from: its number
+        of mutual neighbours, or 1 (its nearest neighbour) when it has none.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skdeepcluster.nn import mutual_neighbors, nearest_neighbors
+    >>> x = torch.tensor([[0.0], [0.5], [1.0], [2.5], [4.2]])
+    >>> nearest_neighbors(x, 2)[3]
+    tensor([2, 4])
+    >>> ordered, counts = mutual_neighbors(nearest_neighbors(x, 2))
+    >>> ordered[3], counts
+    (tensor([4, 2]), tensor([2, 2, 2, 1, 1]))
+    """
+    n = neighbors.shape[0]
+    rows = torch.arange(n, device=neighbors.device)[:, None].expand_as(neighbors)
+    mutual = torch.isin(neighbors * n + rows, rows * n + neighbors)
+    order = torch.argsort((~mutual).to(torch.int8), dim=1, stable=True)
+    return neighbors.gather(1, order), mutual.sum(dim=1).clamp(min=1)
