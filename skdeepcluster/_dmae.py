@@ -116,7 +116,7 @@ class DMAEClustering(BaseAutoencoderClusterer):
         Passes over the data to pretrain the autoencoder.
     corruption : float, default=0.0
         Dropout rate of the denoising corruption during pretraining.
-    neighbor_weight : float, default=0.0
+    neighbor_weight : float, default=0.1
         Weight of the neighbour-embedding term of the pretraining; 0 pretrains
         the plain autoencoder (see :class:`~skdeepcluster.AutoEncoderKMeans`).
     n_neighbors : int, default=10
@@ -232,11 +232,12 @@ class DMAEClustering(BaseAutoencoderClusterer):
       the best of ``n_init`` restarts. Mixing weights start uniform.
     - ``tol`` stopping, which the reference code implements but its
       experiments leave off, is on by default.
-    - The pretraining is the paper's plain autoencoder by default;
-      ``neighbor_weight=3`` adds the neighbour-embedding term of
-      :class:`~skdeepcluster.AutoEncoderKMeans`. On the digits (seeds 0-5, one
-      thread) it raised the mean ACC from 0.830 to 0.866; on 10,000 MNIST
-      images (seed 0) it lowered it from 0.829 to 0.792.
+    - The pretraining adds the neighbour-embedding term of
+      :class:`~skdeepcluster.AutoEncoderKMeans` (``neighbor_weight=0.1``) to the
+      paper's plain autoencoder (``neighbor_weight=0``). Measured on one thread
+      against the plain autoencoder: digits, seeds 0-5, mean ACC 0.873 against
+      0.830; 10,000 MNIST images, seeds 0-2, 0.791 / 0.800 / 0.816 against 0.829
+      / 0.781 / 0.756; all 70,000, seed 0, 0.973 against 0.929.
 
     :meth:`predict_proba` is ``s``, :meth:`predict` its argmax, :meth:`transform`
     the embedding (the scaled features in the shallow model) and
@@ -305,7 +306,7 @@ class DMAEClustering(BaseAutoencoderClusterer):
         pretraining: str = "end-to-end",
         pretrain_epochs: int = 100,
         corruption: float = 0.0,
-        neighbor_weight: float = 0.0,
+        neighbor_weight: float = 0.1,
         n_neighbors: int = 10,
         memory: str | Memory | None = None,
         learning_rate: float = 1e-3,

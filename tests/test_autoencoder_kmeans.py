@@ -96,27 +96,13 @@ def test_recovers_blobs_hidden_in_many_dimensions():
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="Not reached yet: defaults measured ACC 0.758-0.809 (mean 0.785, seeds "
-    "0-5) on digits, against 0.792 for k-means on raw pixels; see doc/design.md.",
-)
 def test_defaults_beat_kmeans_on_raw_pixels_of_digits(digits):
+    # Seed 0 on one thread: 0.895, against 0.792 for k-means on raw pixels and
+    # 0.758 for the plain autoencoder (neighbor_weight=0); seeds 1-5 gave
+    # 0.814-0.903.
     X, y = digits
     baseline = cluster_accuracy(y, KMeans(10, n_init=20, random_state=0).fit_predict(X))
     model = AutoEncoderKMeans(10, random_state=0).fit(X)
     accuracy = cluster_accuracy(y, model.labels_)
     assert accuracy >= 0.85
     assert accuracy > baseline
-
-
-@pytest.mark.slow
-def test_the_neighbour_term_lifts_the_digits_embedding_above_raw_pixels(digits):
-    # Seed 0 on one thread: 0.829 with the term, 0.758 without it (plain
-    # autoencoder, below the 0.792 of k-means on raw pixels).
-    X, y = digits
-    baseline = cluster_accuracy(y, KMeans(10, n_init=20, random_state=0).fit_predict(X))
-    model = AutoEncoderKMeans(10, neighbor_weight=3.0, random_state=0).fit(X)
-    accuracy = cluster_accuracy(y, model.labels_)
-    assert accuracy >= 0.82
-    assert accuracy > baseline + 0.02
