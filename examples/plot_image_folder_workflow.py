@@ -23,7 +23,7 @@ your folders (``image_size=160`` resizes every image to 160x160, as the seed
 project did).
 
 Run with ``python examples/plot_image_folder_workflow.py [output folder]`` (needs
-the ``images`` and ``plot`` extras); it takes about a minute on two CPU cores and
+the ``images`` and ``plot`` extras); it takes under a minute on two CPU cores and
 writes into ``image_workflow/`` by default.
 """
 
@@ -45,7 +45,7 @@ from skdeepcluster.plotting import plot_confusion_matrix, plot_history
 SHAPES = ["circle", "square", "triangle", "cross"]
 IMAGE_SIZE = 32
 # Half the default channels ("auto" is (32, 64, 128) at this size) and a
-# shorter cluster phase keep the example at about a minute on two CPU cores.
+# shorter cluster phase keep the example under a minute on two CPU cores.
 SETTINGS = {
     "n_clusters": len(SHAPES),
     "conv_channels": (16, 32, 64),
