@@ -79,6 +79,15 @@ class AutoEncoderKMeans(BaseAutoencoderClusterer):
         training data (at most ``n_samples - 1``). The search costs
         ``n_samples² · n_features`` operations; with ``neighbor_weight=0`` it
         is skipped.
+    augmentation : bool, default=False
+        Pretrain on randomly shifted (by up to 10% of the width and height)
+        and rotated (by up to 10 degrees) copies of the images, drawn afresh
+        for every batch, as DEC-DA does
+        (:func:`~skdeepcluster.nn.random_affine`); the neighbours of
+        ``neighbor_weight`` are still those of the unchanged images. Rows are
+        images of ``image_shape``, or without it square greyscale images
+        (784 features are 28x28). Only for images whose class does not change
+        under small shifts and rotations, such as digits.
     memory : str, joblib.Memory or None, default=None
         Caches the pretrained autoencoder, keyed on the data, the pretraining
         parameters, the seed and the device, as ``Pipeline(memory=...)`` caches
@@ -187,6 +196,7 @@ class AutoEncoderKMeans(BaseAutoencoderClusterer):
         corruption: float = 0.0,
         neighbor_weight: float = 0.1,
         n_neighbors: int = 10,
+        augmentation: bool = False,
         memory: str | Memory | None = None,
         learning_rate: float = 1e-3,
         optimizer: str = "adam",
@@ -206,6 +216,7 @@ class AutoEncoderKMeans(BaseAutoencoderClusterer):
             corruption=corruption,
             neighbor_weight=neighbor_weight,
             n_neighbors=n_neighbors,
+            augmentation=augmentation,
             memory=memory,
             learning_rate=learning_rate,
             optimizer=optimizer,

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import copy
 import io
+import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -412,6 +413,7 @@ class BaseAutoencoderClusterer(BaseDeepClusterer):
         "corruption": [Interval(Real, 0, 1, closed="left")],
         "neighbor_weight": [Interval(Real, 0, None, closed="left")],
         "n_neighbors": [Interval(Integral, 1, None, closed="left")],
+        "augmentation": ["boolean"],
         "memory": [None, str, HasMethods(["cache"])],
     }
 
@@ -429,6 +431,7 @@ class BaseAutoencoderClusterer(BaseDeepClusterer):
         corruption,
         neighbor_weight,
         n_neighbors,
+        augmentation,
         memory,
         learning_rate,
         optimizer,
@@ -454,6 +457,7 @@ class BaseAutoencoderClusterer(BaseDeepClusterer):
         self.corruption = corruption
         self.neighbor_weight = neighbor_weight
         self.n_neighbors = n_neighbors
+        self.augmentation = augmentation
         self.memory = memory
 
     def _check_params_against_data(self, X: np.ndarray) -> None:
@@ -464,6 +468,27 @@ class BaseAutoencoderClusterer(BaseDeepClusterer):
                 "layer and is not available with image_shape; use "
                 "pretraining='end-to-end' for the convolutional autoencoder."
             )
+        self._augmentation_shape(X.shape[1])
+
+    def _augmentation_shape(self, n_features: int) -> tuple[int, int, int] | None:
+        """The shape of the images that ``augmentation`` shifts and rotates.
+
+        ``image_shape`` when set; otherwise the rows must be square greyscale
+        images, as DEC-DA assumes of flattened input.
+        """
+        if not self.augmentation:
+            return None
+        shape = self._image_shape(n_features)
+        if shape is not None:
+            return shape
+        side = math.isqrt(n_features)
+        if side * side != n_features or side < 2:
+            raise ValueError(
+                "augmentation=True shifts and rotates images, and X's "
+                f"{n_features} features per row are not a square greyscale image. "
+                "Pass image_shape=(channels, height, width), or augmentation=False."
+            )
+        return (1, side, side)
 
     def _fit_module(self, X: np.ndarray, state: FitState) -> torch.nn.Module:
         device = state.device
@@ -506,6 +531,7 @@ class BaseAutoencoderClusterer(BaseDeepClusterer):
             corruption=self.corruption,
             neighbor_weight=self.neighbor_weight,
             n_neighbors=self.n_neighbors,
+            augmentation=self._augmentation_shape(X.shape[1]),
             batch_size=self.batch_size,
             optimizer=self.optimizer,
             learning_rate=self.learning_rate,

@@ -11,7 +11,7 @@ from joblib import Memory
 
 from ._base import BaseAutoencoderClusterer, FitState, LabelChangeMonitor
 from ._utils import Interval, StrOptions
-from .nn import losses
+from .nn import losses, random_affine
 
 
 class DECClustering(BaseAutoencoderClusterer):
@@ -101,6 +101,13 @@ class DECClustering(BaseAutoencoderClusterer):
     n_neighbors : int, default=10
         Neighbours of each row in ``X`` for ``neighbor_weight`` (see
         :class:`~skdeepcluster.AutoEncoderKMeans`).
+    augmentation : bool, default=False
+        Shift and rotate the images at random, as DEC-DA (Guo et al., 2018)
+        does: the pretraining reconstructs the transformed images (see
+        :class:`~skdeepcluster.AutoEncoderKMeans`), and the cluster phase fits
+        the soft assignment of each transformed image to the target computed
+        on the unchanged images. Rows are images of ``image_shape``, or
+        without it square greyscale images.
     memory : str, joblib.Memory or None, default=None
         Caches the pretrained autoencoder, keyed on the data, the pretraining
         parameters, the seed and the device, as ``Pipeline(memory=...)`` caches
@@ -241,6 +248,7 @@ class DECClustering(BaseAutoencoderClusterer):
         corruption: float = 0.0,
         neighbor_weight: float = 0.1,
         n_neighbors: int = 10,
+        augmentation: bool = False,
         memory: str | Memory | None = None,
         learning_rate: float = 1e-3,
         optimizer: str = "adam",
@@ -262,6 +270,7 @@ class DECClustering(BaseAutoencoderClusterer):
             corruption=corruption,
             neighbor_weight=neighbor_weight,
             n_neighbors=n_neighbors,
+            augmentation=augmentation,
             memory=memory,
             learning_rate=learning_rate,
             optimizer=optimizer,
@@ -304,8 +313,11 @@ class DECClustering(BaseAutoencoderClusterer):
 
         autoencoder = module.autoencoder
         weight = self.reconstruction_weight
+        augmentation = self._augmentation_shape(data.shape[1])
 
         def loss(batch: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
+            if augmentation is not None:
+                batch = random_affine(batch, augmentation, state.generator)
             z = autoencoder.encode(batch)
             kl = losses.clustering_kl_loss(target[indices], module.assignment(z))
             if weight == 0:

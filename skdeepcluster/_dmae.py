@@ -122,6 +122,10 @@ class DMAEClustering(BaseAutoencoderClusterer):
     n_neighbors : int, default=10
         Neighbours of each row in ``X`` for ``neighbor_weight`` (see
         :class:`~skdeepcluster.AutoEncoderKMeans`).
+    augmentation : bool, default=False
+        Pretrain on randomly shifted and rotated images (see
+        :class:`~skdeepcluster.AutoEncoderKMeans`); the cluster phase sees the
+        unchanged images.
     memory : str, joblib.Memory or None, default=None
         Caches the pretrained autoencoder (see
         :class:`~skdeepcluster.DECClustering`).
@@ -308,6 +312,7 @@ class DMAEClustering(BaseAutoencoderClusterer):
         corruption: float = 0.0,
         neighbor_weight: float = 0.1,
         n_neighbors: int = 10,
+        augmentation: bool = False,
         memory: str | Memory | None = None,
         learning_rate: float = 1e-3,
         optimizer: str = "adam",
@@ -330,6 +335,7 @@ class DMAEClustering(BaseAutoencoderClusterer):
             corruption=corruption,
             neighbor_weight=neighbor_weight,
             n_neighbors=n_neighbors,
+            augmentation=augmentation,
             memory=memory,
             learning_rate=learning_rate,
             optimizer=optimizer,

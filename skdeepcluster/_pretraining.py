@@ -23,6 +23,11 @@ none), and that neighbour's embedding is pushed from ``N_NEGATIVES`` random
 rows of the batch (the edge loss of parametric UMAP,
 :func:`~skdeepcluster.nn.losses.neighbor_embedding_loss`). The neighbours are
 found once, by exact search on the training data.
+
+With ``augmentation`` set to an image shape, the end-to-end stage learns to
+reconstruct randomly shifted and rotated images instead of the images
+themselves (:func:`~skdeepcluster.nn.random_affine`), as in DEC-DA; the
+neighbours are still found among, and encoded from, the unchanged images.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ from .nn import (
     MLPAutoencoder,
     mutual_neighbors,
     nearest_neighbors,
+    random_affine,
 )
 from .nn.losses import neighbor_embedding_loss, reconstruction_loss
 
@@ -85,6 +91,7 @@ def pretrain_autoencoder(
     corruption: float,
     neighbor_weight: float,
     n_neighbors: int,
+    augmentation: tuple[int, int, int] | None,
     batch_size: int,
     optimizer: str,
     learning_rate: float,
@@ -96,6 +103,8 @@ def pretrain_autoencoder(
     and with ``pretraining="layerwise"`` also of each layer's stage before it.
     The returned ``n_epochs`` counts the epochs of all stages. ``n_neighbors``
     is capped at ``len(X) - 1``; a single row has no neighbour term.
+    ``augmentation`` is the ``(channels, height, width)`` of the images to
+    shift and rotate in the end-to-end stage, or None for no augmentation.
     """
     device = torch.device(device)
     with seeded_torch(seed, device) as generator:
@@ -139,6 +148,8 @@ def pretrain_autoencoder(
             )
 
         def end_to_end_loss(batch, indices):
+            if augmentation is not None:
+                batch = random_affine(batch, augmentation, generator)
             z = autoencoder.encode(F.dropout(batch, corruption))
             loss = reconstruction_loss(batch, autoencoder.decode(z))
             if neighbor_loss is not None:

@@ -15,7 +15,13 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 
-from skdeepcluster import DeviceWarning, DMAEClustering, _base, _training
+from skdeepcluster import (
+    DeviceWarning,
+    DMAEClustering,
+    _base,
+    _pretraining,
+    _training,
+)
 from skdeepcluster._utils import resolve_device
 
 from fast_estimators import (
@@ -353,6 +359,7 @@ def test_image_shape_may_infer_one_side_like_reshape(estimator, blobs):
             r"'neighbor_weight' parameter .* range \[0.0, inf\)",
         ),
         ({"n_neighbors": 0}, r"'n_neighbors' parameter .* range \[1, inf\)"),
+        ({"augmentation": "yes"}, r"'augmentation' parameter .* 'bool'"),
         ({"memory": 3}, r"'memory' parameter .* None, .*str.*cache"),
         (
             {"pretraining": "layerwise", "image_shape": (1, 2, 2)},
@@ -452,6 +459,44 @@ def test_neighbor_weight_adds_its_term_to_the_pretraining(estimator, blobs):
     clone(estimator).set_params(n_neighbors=len(X), **settings).fit(X[:12])
 
 
+@AUTOENCODER_ESTIMATORS
+def test_augmentation_pretrains_on_shifted_and_rotated_images(
+    estimator, blobs, monkeypatch
+):
+    X, _ = blobs
+    shapes = []
+    augment = _pretraining.random_affine
+    monkeypatch.setattr(
+        _pretraining,
+        "random_affine",
+        lambda batch, shape, generator: (
+            shapes.append(shape) or augment(batch, shape, generator)
+        ),
+    )
+    settings = {"n_clusters": 3, "random_state": 0, "pretrain_epochs": 3}
+    plain = clone(estimator).set_params(**settings).fit(X)
+    assert shapes == []
+    augmented = clone(estimator).set_params(augmentation=True, **settings).fit(X)
+    # Every pretraining batch is transformed, the rows read as 2x2 images.
+    pretraining = [h for h in augmented.history_ if h["phase"] == "pretrain"]
+    n_batches = pretraining[-1]["n_iterations"]
+    assert shapes == [(1, 2, 2)] * n_batches
+    assert not np.allclose(augmented.transform(X), plain.transform(X))
+    shapes.clear()
+    clone(estimator).set_params(
+        augmentation=True, image_shape=(4, 1, 1), conv_channels=(2,), **settings
+    ).fit(X)
+    assert set(shapes) == {(4, 1, 1)}
+
+
+@AUTOENCODER_ESTIMATORS
+def test_augmentation_of_rows_that_are_not_images_is_an_error(estimator, blobs):
+    X, _ = blobs
+    model = clone(estimator).set_params(n_clusters=3, augmentation=True)
+    with pytest.raises(ValueError, match="3 features per row are not a square"):
+        model.fit(X[:, :3])
+
+
 def _last_loss(model, phase):
     return [h["loss"] for h in model.history_ if h["phase"] == phase][-1]
 
@@ -491,7 +536,8 @@ def test_memory_reuses_the_pretrained_autoencoder(
     phases.clear()
     clone(cached).set_params(pretrain_epochs=2).fit(X)
     clone(cached).set_params(neighbor_weight=1.0).fit(X)
+    clone(cached).set_params(augmentation=True).fit(X)
     clone(cached).set_params(random_state=1).fit(X)
     clone(cached).fit(X[:60])
     # A new pretraining parameter, seed or training set is a cache miss.
-    assert phases.count("pretrain") == 4
+    assert phases.count("pretrain") == 5

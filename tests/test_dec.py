@@ -8,7 +8,7 @@ import torch
 from sklearn.datasets import load_digits
 from sklearn.metrics import adjusted_rand_score
 
-from skdeepcluster import AutoEncoderKMeans, DECClustering
+from skdeepcluster import AutoEncoderKMeans, DECClustering, _dec
 from skdeepcluster.metrics import cluster_accuracy
 from skdeepcluster.nn import ConvAutoencoder, losses
 
@@ -39,6 +39,38 @@ def test_target_is_computed_on_all_rows_only_every_update_interval(blobs, monkey
     assert not model.converged_
     # Iterations 0, 5, ..., 20: five updates, each over the 90 training rows.
     assert calls == [90] * math.ceil(iterations / 5)
+
+
+def test_augmentation_fits_transformed_rows_to_the_target_of_unchanged_ones(
+    blobs, monkeypatch
+):
+    X, _ = blobs
+    augmented, targets = [], []
+    augment = _dec.random_affine
+    target_distribution = losses.target_distribution
+
+    def recording_augment(batch, shape, generator):
+        augmented.append(batch.shape[0])
+        return augment(batch, shape, generator)
+
+    def recording_target(q):
+        # The target is computed before any cluster-phase batch of its interval.
+        targets.append(len(augmented))
+        return target_distribution(q)
+
+    monkeypatch.setattr(_dec, "random_affine", recording_augment)
+    monkeypatch.setattr(losses, "target_distribution", recording_target)
+    settings = {"batch_size": 16, "update_interval": 6, "tol": 0.0, "max_epochs": 2}
+    model = DECClustering(3, augmentation=True, random_state=0, **settings, **FAST_AE)
+    model.fit(X)
+    # Only the cluster phase's batches are seen here (the pretraining's go
+    # through skdeepcluster._pretraining): all of them, and the targets,
+    # computed on the unchanged rows, are the ones of the interval.
+    assert augmented == [16] * 5 + [10] + [16] * 5 + [10]
+    assert targets == [0, 6]
+    plain = DECClustering(3, random_state=0, **settings, **FAST_AE).fit(X)
+    assert len(augmented) == 12
+    assert not np.allclose(model.cluster_centers_, plain.cluster_centers_)
 
 
 def test_update_interval_none_is_one_epoch(blobs, monkeypatch):

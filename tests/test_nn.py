@@ -15,8 +15,10 @@ from skdeepcluster.nn import (
     conv_channels_for,
     mutual_neighbors,
     nearest_neighbors,
+    random_affine,
     squared_distances,
 )
+from skdeepcluster.nn._augment import MAX_ROTATION, MAX_SHIFT
 from skdeepcluster.nn.losses import neighbor_embedding_loss, reconstruction_loss
 
 
@@ -181,6 +183,54 @@ def test_mutual_neighbors_put_the_mutual_ones_first_and_count_them():
         lonely += not mutual
     # The random rows include both kinds, so both branches are exercised.
     assert 0 < lonely < 200 and counts.max() > 1
+
+
+def _moments(images, size):
+    """Centre (row, column) and principal-axis angle of each image's intensity."""
+    weights = images.reshape(-1, size, size)
+    grid = torch.arange(size, dtype=images.dtype)
+    rows, cols = torch.meshgrid(grid, grid, indexing="ij")
+    total = weights.sum(dim=(1, 2))
+    r = (weights * rows).sum(dim=(1, 2)) / total
+    c = (weights * cols).sum(dim=(1, 2)) / total
+    dr, dc = rows - r[:, None, None], cols - c[:, None, None]
+    rr = (weights * dr**2).sum(dim=(1, 2))
+    cc = (weights * dc**2).sum(dim=(1, 2))
+    rc = (weights * dr * dc).sum(dim=(1, 2))
+    return r, c, 0.5 * torch.atan2(2 * rc, cc - rr)
+
+
+def test_random_affine_shifts_and_rotates_within_the_dec_da_bounds():
+    size = 41
+    image = torch.zeros(size, size)
+    image[18:23, 8:33] = 1.0  # a horizontal bar through the centre
+    batch = image.reshape(1, -1).repeat(500, 1)
+    moved = random_affine(batch, (1, size, size), torch.Generator().manual_seed(0))
+    r, c, angle = _moments(moved, size)
+    shift = torch.stack([r - 20, c - 20]).abs() / size
+    degrees = angle.abs().rad2deg()
+    # Within 10% of the side and 10 degrees (plus interpolation), and the
+    # draws come near both bounds.
+    assert shift.max() <= MAX_SHIFT + 0.01 and shift.max() > 0.8 * MAX_SHIFT
+    assert degrees.max() <= MAX_ROTATION + 0.5 and degrees.max() > 8.0
+    # Shifts and angles are drawn per image, not once per batch.
+    assert r.std() > 1.0 and degrees.std() > 1.0
+    # The bar keeps its mass: no part of it leaves a 41-pixel image.
+    torch.testing.assert_close(moved.sum(dim=1), batch.sum(dim=1), rtol=1e-3, atol=0)
+
+
+def test_random_affine_fills_from_the_edges_and_follows_its_generator():
+    constant = torch.full((8, 3 * 6 * 5), 0.7)
+    moved = random_affine(constant, (3, 6, 5), torch.Generator().manual_seed(0))
+    # Pixels moved in from outside take the edge value, not 0.
+    torch.testing.assert_close(moved, constant)
+    x = torch.rand(8, 3 * 6 * 5, generator=torch.Generator().manual_seed(1))
+    first, again, other = (
+        random_affine(x, (3, 6, 5), torch.Generator().manual_seed(seed))
+        for seed in (0, 0, 1)
+    )
+    torch.testing.assert_close(first, again)
+    assert not torch.allclose(first, other)
 
 
 def test_neighbor_embedding_loss_matches_the_formula():

@@ -20,6 +20,7 @@ SETTINGS = {
     "corruption": 0.2,
     "neighbor_weight": 0.0,
     "n_neighbors": 5,
+    "augmentation": None,
     "batch_size": 16,
     "optimizer": "adam",
     "learning_rate": 1e-3,

@@ -5,6 +5,7 @@ Nothing here imports scikit-learn or numpy; every module works on its own.
 
 from . import dissimilarities, losses
 from ._assignment import StudentTAssignment, squared_distances
+from ._augment import random_affine
 from ._clustering import ClusteringAutoencoder, ScaleAutoencoder
 from ._conv import ConvAutoencoder, ConvDecoder, ConvEncoder, conv_channels_for
 from ._gmvae import GaussianMixtureVAE
@@ -27,5 +28,6 @@ __all__ = [
     "losses",
     "mutual_neighbors",
     "nearest_neighbors",
+    "random_affine",
     "squared_distances",
 ]
