@@ -6,6 +6,7 @@ Examples::
     python benchmarks/run.py --data ../shared/data/mnist_70k_uint8.npz --n 10000
     python benchmarks/run.py --data digits --estimators AutoEncoderKMeans --seeds 0 1 2
     python benchmarks/run.py --data shapes --params '{"image_shape": [1,32,32]}'
+    python benchmarks/run.py --data path/to/mnist.npz --n 10000 --estimators DEC-DA
 
 Each run appends one JSON line per (data, estimator, seed) to
 ``<out>/results.jsonl`` and rewrites ``<out>/results.md`` from all lines, so the
@@ -42,6 +43,8 @@ HERE = Path(__file__).resolve().parent
 # Named settings of an estimator, benchmarked as methods of their own.
 VARIANTS = {
     "IDEC": (DECClustering, {"reconstruction_weight": 10.0}),
+    # Images only (square greyscale rows, or with image_shape in --params).
+    "DEC-DA": (DECClustering, {"augmentation": True}),
     "DMAE-euclidean": (DMAEClustering, {"dissimilarity": "euclidean"}),
     "GMVAE-bernoulli": (GMVAEClustering, {"likelihood": "bernoulli"}),
 }

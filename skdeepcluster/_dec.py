@@ -181,6 +181,16 @@ class DECClustering(BaseAutoencoderClusterer):
     into a few clusters on two seeds of six and turned NaN on MNIST (0.001 kept
     the clusters).
 
+    ``augmentation=True`` is DEC-DA [4]_: the pretraining reconstructs
+    randomly shifted and rotated images and the cluster phase fits the soft
+    assignment of a transformed copy of each batch to the target of the
+    unchanged images. On 10,000 MNIST images (``benchmarks/run.py``, every other
+    parameter at its default, 2 threads) it scored ACC 0.880 / 0.962 / 0.953
+    for seeds 0-2 against the default's 0.787 mean, in 388-443 s per fit; on
+    the 8x8 digits (one thread, seeds 0-5) a mean of 0.879 against 0.884. The
+    transformed batches keep moving a few labels, so the cluster phase tends to
+    run all its ``max_epochs``.
+
     :meth:`predict_proba` is ``Q``, :meth:`predict` its argmax and
     :meth:`score` the negative mean squared distance of each embedded row to its
     nearest centre.
@@ -196,6 +206,8 @@ class DECClustering(BaseAutoencoderClusterer):
        Structure Preservation." IJCAI 2017.
     .. [3] Guo, Liu, Zhu and Yin. "Deep Clustering with Convolutional
        Autoencoders." ICONIP 2017.
+    .. [4] Guo, Zhu, Liu and Yin. "Deep Embedded Clustering with Data
+       Augmentation." ACML 2018.
 
     Examples
     --------

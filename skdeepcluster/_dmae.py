@@ -125,7 +125,7 @@ class DMAEClustering(BaseAutoencoderClusterer):
     augmentation : bool, default=False
         Pretrain on randomly shifted and rotated images (see
         :class:`~skdeepcluster.AutoEncoderKMeans`); the cluster phase sees the
-        unchanged images.
+        unchanged images. Not used in the shallow model.
     memory : str, joblib.Memory or None, default=None
         Caches the pretrained autoencoder (see
         :class:`~skdeepcluster.DECClustering`).
