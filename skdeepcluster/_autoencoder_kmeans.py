@@ -82,7 +82,8 @@ class AutoEncoderKMeans(BaseAutoencoderClusterer):
     augmentation : bool, default=False
         Pretrain on randomly shifted (by up to 10% of the width and height)
         and rotated (by up to 10 degrees) copies of the images, drawn afresh
-        for every batch, as DEC-DA does
+        for every batch of the end-to-end pretraining (of the fine-tuning
+        after "layerwise"), as DEC-DA does
         (:func:`~skdeepcluster.nn.random_affine`); the neighbours of
         ``neighbor_weight`` are still those of the unchanged images. Rows are
         images of ``image_shape``, or without it square greyscale images
