@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 import torch
 from joblib import Memory
 from sklearn.cluster import KMeans
 
-from ._base import _SEED_BOUND, BaseAutoencoderClusterer, FitState, LabelChangeMonitor
-from ._pretraining import PretrainedAutoencoder
+from ._autoencoder import BaseRefiningClusterer
+from ._base import FitState
+from ._mixture_init import medoids, precision_factors
 from ._utils import Interval, StrOptions, to_numpy
 from .nn import ClusteringAutoencoder, DissimilarityMixture, ScaleAutoencoder, losses
 from .nn.dissimilarities import DISSIMILARITIES
@@ -21,7 +21,7 @@ from .nn.dissimilarities import DISSIMILARITIES
 _KMEANS_INIT = {"euclidean", "sqeuclidean", "mahalanobis"}
 
 
-class DMAEClustering(BaseAutoencoderClusterer):
+class DMAEClustering(BaseRefiningClusterer):
     """Dissimilarity Mixture Autoencoder (DMAE) clustering.
 
     A mixture whose components are defined by a dissimilarity ``d`` (Euclidean,
@@ -140,8 +140,8 @@ class DMAEClustering(BaseAutoencoderClusterer):
     network_learning_rate : float, default=0.0
         Step size for the encoder and decoder during the cluster phase. 0 keeps
         the pretrained autoencoder fixed: the mixture is trained on its
-        embedding. The paper trains all jointly (Adam, 1e-5); measured here,
-        that lowers accuracy from the k-means start (see Notes).
+        embedding. The paper trains all jointly (Adam, 1e-5), which lowered
+        accuracy from the k-means start in our measurements (see Notes).
     cluster_optimizer : {"adam", "sgd"}, default="adam"
         Optimizer of the cluster phase (the reference code used Adam).
     device : str or torch.device, default="auto"
@@ -169,9 +169,10 @@ class DMAEClustering(BaseAutoencoderClusterer):
         ``d(z, θ_j) = (z - θ_j)ᵀ M_j (z - θ_j)``.
     converged_ : bool
         Whether the cluster phase stopped on ``tol`` rather than on
-        ``max_epochs``.
+        ``max_epochs`` (which warns with a ``ConvergenceWarning``).
     n_iter_ : int
-        Number of cluster-phase iterations (mini-batch updates) run.
+        Number of epochs of the last training phase, the cluster phase (a
+        partial last epoch counts), at most ``max_epochs``.
     module_ : torch.nn.Module
         The trained :class:`~skdeepcluster.nn.ClusteringAutoencoder` with a
         :class:`~skdeepcluster.nn.DissimilarityMixture` head.
@@ -201,19 +202,19 @@ class DMAEClustering(BaseAutoencoderClusterer):
       (``mixture_loss="nll"``). The paper's term is lowest for a row halfway
       between two centres and, with soft assignments, rewards the largest
       cluster for growing: on clusters that differ by direction, shallow
-      "cosine" went from ARI 1.0 at its start to 0.59 with one cluster empty,
-      where the likelihood kept 1.0.
+      "cosine" emptied a cluster from a perfect start, which the likelihood
+      kept.
     - The pretrained encoder and decoder stay fixed by default
       (``network_learning_rate=0``); the mixture is trained on the embedding,
       with the decoder's reconstruction of the soft centres in the loss. The
-      paper fine-tunes everything jointly. Measured on MNIST (10,000 rows,
-      seed 0, k-means start ACC 0.736), joint training lowered ACC to 0.64
-      after one epoch at Adam 1e-4 or ten at 1e-5, to 0.52 after 100 epochs,
-      and merged every row into one cluster with "mahalanobis"; with the
-      network fixed, the mixture reached 0.80 ("mahalanobis") and kept 0.74
-      ("euclidean"). With ``network_learning_rate > 0`` the embedding is
-      brought back to unit mean variance after every epoch (the decoder and
-      the centres compensate), since the loss otherwise falls by shrinking it.
+      paper fine-tunes everything jointly; measured on MNIST, that lowered
+      accuracy below the k-means start and could merge every row into one
+      cluster with "mahalanobis", while the mixture trained on the fixed
+      embedding improved on it. A fixed network also means the embedding is
+      computed once for the whole cluster phase. With
+      ``network_learning_rate > 0`` the embedding is brought back to unit
+      mean variance after every epoch (the decoder and the centres
+      compensate), since the loss otherwise falls by shrinking it.
     - Mixing weights are a softmax of free parameters: positive and summing to
       one. Unnormalised weights, as in the reference, let ``-log π̃`` fall
       without bound.
@@ -222,14 +223,12 @@ class DMAEClustering(BaseAutoencoderClusterer):
       always lowers the loss. ``M_j`` starts at the inverse covariance of its
       k-means cluster divided by ``2 alpha``, which makes the initial model
       the Gaussian mixture of the k-means partition.
-    - ``dissimilarity="auto"`` is "mahalanobis" on an autoencoder's embedding: from
-      a plain autoencoder (``neighbor_weight=0``) it scored higher than "euclidean"
-      on every run measured (digits, seeds 0-5: mean ACC 0.830 against 0.795;
-      MNIST-10k, seeds 0/1: 0.829 / 0.781 against 0.764 / 0.719; the full MNIST:
-      0.929 / 0.926 against 0.839 / 0.834), for about 1.5 times the cluster-phase
-      time on the digits. In the shallow model it is "euclidean": a full matrix per
-      cluster over raw features costs ``n_features²`` per cluster and, on the 64
-      pixels of the digits, fitted 0.40 where "euclidean" fitted 0.79.
+    - ``dissimilarity="auto"`` is "mahalanobis" on an autoencoder's
+      embedding, where a learned matrix per cluster fits the clusters' shapes
+      (it scored higher than "euclidean" on every data set measured, for
+      about half again the cluster-phase time). In the shallow model it is
+      "euclidean": a full matrix per cluster over raw features costs
+      ``n_features²`` per cluster and over-fits pixels.
     - Initialisation: k-means (``n_init`` restarts) for "euclidean",
       "sqeuclidean" and "mahalanobis"; for the others and for callables,
       k-means++-style seeding by the dissimilarity followed by medoid updates,
@@ -238,10 +237,10 @@ class DMAEClustering(BaseAutoencoderClusterer):
       experiments leave off, is on by default.
     - The pretraining adds the neighbour-embedding term of
       :class:`~skdeepcluster.AutoEncoderKMeans` (``neighbor_weight=0.1``) to the
-      paper's plain autoencoder (``neighbor_weight=0``). Measured on one thread
-      against the plain autoencoder: digits, seeds 0-5, mean ACC 0.873 against
-      0.830; 10,000 MNIST images, seeds 0-2, 0.791 / 0.800 / 0.816 against 0.829
-      / 0.781 / 0.756; all 70,000, seed 0, 0.973 against 0.929.
+      paper's plain autoencoder (``neighbor_weight=0``).
+
+    The measurements behind these choices are on the
+    :doc:`benchmark page </benchmarks>`.
 
     :meth:`predict_proba` is ``s``, :meth:`predict` its argmax, :meth:`transform`
     the embedding (the scaled features in the shallow model) and
@@ -270,20 +269,11 @@ class DMAEClustering(BaseAutoencoderClusterer):
     )
 
     _parameter_constraints: dict = {
-        **BaseAutoencoderClusterer._parameter_constraints,
+        **BaseRefiningClusterer._parameter_constraints,
         "dissimilarity": [StrOptions({"auto", *DISSIMILARITIES}), callable],
         "p": [Interval(Real, 1, None, closed="left")],
-        "alpha": [Interval(Real, 0, None, closed="neither")],
         "mixture_loss": [StrOptions({"nll", "soft-center"})],
         "dissimilarity_weight": [Interval(Real, 0, None, closed="left")],
-        "reconstruction_weight": [Interval(Real, 0, None, closed="left")],
-        "n_init": [Interval(Integral, 1, None, closed="left")],
-        "update_interval": [Interval(Integral, 1, None, closed="left"), None],
-        "tol": [Interval(Real, 0, 1, closed="both")],
-        "max_epochs": [Interval(Integral, 0, None, closed="left")],
-        "rescale_embedding": ["boolean"],
-        "cluster_optimizer": [StrOptions({"adam", "sgd"})],
-        "cluster_learning_rate": [Interval(Real, 0, None, closed="neither")],
         "network_learning_rate": [Interval(Real, 0, None, closed="left")],
     }
 
@@ -358,82 +348,77 @@ class DMAEClustering(BaseAutoencoderClusterer):
         self.network_learning_rate = network_learning_rate
         self.cluster_optimizer = cluster_optimizer
 
-    def _is_shallow(self) -> bool:
-        return self.image_shape is None and len(self.hidden_layer_sizes) == 0
-
-    def _dissimilarity(self) -> str | Callable:
-        """``dissimilarity`` with "auto" resolved for this network."""
-        if self.dissimilarity != "auto":
-            return self.dissimilarity
-        return "euclidean" if self._is_shallow() else "mahalanobis"
+    def _check_params_vs_input(self, X: np.ndarray) -> None:
+        """Also resolves ``_shallow`` and ``_dissimilarity`` ("auto" made concrete)."""
+        super()._check_params_vs_input(X)
+        self._shallow = self.image_shape is None and len(self.hidden_layer_sizes) == 0
+        self._dissimilarity = self.dissimilarity
+        if self.dissimilarity == "auto":
+            self._dissimilarity = "euclidean" if self._shallow else "mahalanobis"
 
     def _pretrain(
-        self, X: np.ndarray, device: torch.device, seed: int
-    ) -> PretrainedAutoencoder:
-        if self._is_shallow():
-            return PretrainedAutoencoder(ScaleAutoencoder(), [], 0)
-        return super()._pretrain(X, device, seed)
+        self, X: np.ndarray, data: torch.Tensor, state: FitState
+    ) -> torch.nn.Module:
+        if self._shallow:
+            return ScaleAutoencoder()
+        return super()._pretrain(X, data, state)
 
-    def _build_module(self, autoencoder: torch.nn.Module) -> torch.nn.Module:
-        dim = self.n_features_in_ if self._is_shallow() else self.latent_dim
+    def _build_module(
+        self, X: np.ndarray, pretrained: torch.nn.Module
+    ) -> torch.nn.Module:
+        dim = X.shape[1] if self._shallow else self.latent_dim
         mixture = DissimilarityMixture(
-            self.n_clusters, dim, self._dissimilarity(), alpha=self.alpha, p=self.p
+            self.n_clusters, dim, self._dissimilarity, alpha=self.alpha, p=self.p
         )
-        return ClusteringAutoencoder(autoencoder, mixture)
+        return ClusteringAutoencoder(pretrained, mixture)
 
-    def _initialize_clusters(
-        self, module: torch.nn.Module, X: np.ndarray, state: FitState
+    def _place_clusters(
+        self, module: torch.nn.Module, embedding: np.ndarray, state: FitState
     ) -> None:
-        if self.rescale_embedding:
-            self._standardize_embedding(module, X, state)
-        embedding = self._embed(module, X, state.device)
+        """k-means for the dissimilarities it minimises, else medoids."""
         mixture = module.assignment
-        dissimilarity = self._dissimilarity()
-        seed = state.rng.randint(_SEED_BOUND)
+        dissimilarity = self._dissimilarity
+        factors = None
         if isinstance(dissimilarity, str) and dissimilarity in _KMEANS_INIT:
-            kmeans = KMeans(self.n_clusters, n_init=self.n_init, random_state=seed)
-            labels = kmeans.fit_predict(embedding)
+            kmeans = KMeans(
+                self.n_clusters, n_init=self.n_init, random_state=state.seeds.init
+            ).fit(embedding)
             centers = kmeans.cluster_centers_
+            if dissimilarity == "mahalanobis":
+                factors = precision_factors(
+                    embedding, kmeans.labels_, self.n_clusters, self.alpha
+                )
         else:
             candidates = torch.as_tensor(embedding)
-            _check_callable_output(mixture, candidates[: self.batch_size])
-            centers = _medoids(mixture, candidates, self.n_clusters, self.n_init, seed)
+            mixture.check_dissimilarity(candidates[: self.batch_size])
+            centers = medoids(
+                mixture, candidates, self.n_clusters, self.n_init, state.seeds.init
+            )
         with torch.no_grad():
             mixture.centers.copy_(torch.as_tensor(centers))
-            if dissimilarity == "mahalanobis":
-                mixture.factors.copy_(
-                    torch.as_tensor(
-                        _precision_factors(
-                            embedding, labels, self.n_clusters, self.alpha
-                        )
-                    )
-                )
+            if factors is not None:
+                mixture.factors.copy_(torch.as_tensor(factors))
 
     def _cluster_phase(
         self, module: torch.nn.Module, data: torch.Tensor, state: FitState
     ) -> None:
-        n_samples = data.shape[0]
-        interval = self.update_interval or math.ceil(
-            n_samples / min(self.batch_size, n_samples)
-        )
-        labels_settled = LabelChangeMonitor(self.tol)
         autoencoder, mixture = module.autoencoder, module.assignment
-        reconstruction_weight = (
-            0.0 if self._is_shallow() else self.reconstruction_weight
-        )
-        network = [
-            p
-            for name, p in module.named_parameters()
-            if name.startswith("autoencoder.")
-        ]
+        reconstruction_weight = 0.0 if self._shallow else self.reconstruction_weight
+        network = list(autoencoder.parameters())
         trains_network = self.network_learning_rate > 0 and len(network) > 0
-        keeps_scale = self.rescale_embedding and trains_network
         groups = [{"params": list(mixture.parameters())}]
         if trains_network:
             groups.append({"params": network, "lr": self.network_learning_rate})
+        # A fixed encoder gives the same embedding all phase long: encoded once.
+        embedding = None if trains_network else self._embedding(module, data)
+
+        def embed(batch: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
+            if embedding is None:
+                return autoencoder.encode(batch)
+            return embedding[indices]
 
         def loss(batch: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
-            z = autoencoder.encode(batch)
+            z = embed(batch, indices)
             s = mixture(z)
             if self.mixture_loss == "nll":
                 term = losses.dissimilarity_mixture_nll(mixture, z)
@@ -447,167 +432,54 @@ class DMAEClustering(BaseAutoencoderClusterer):
                 )
             return total
 
-        def keep_scale(epoch: int) -> bool:
+        def training_labels(iteration: int) -> torch.Tensor:
+            if embedding is None:
+                proba = self._map_rows(module, lambda m, rows: m(rows), data)
+            else:
+                proba = self._map_rows(mixture, lambda m, z: m(z), embedding)
+            return proba.argmax(dim=1)
+
+        def keep_scale(epoch: int) -> None:
             # The loss falls when the encoder shrinks the embedding and the
             # decoder undoes it; this undoes the shrinking instead.
-            z = self._over_training_rows(module, data, lambda m, rows: m.encode(rows))
+            z = self._embedding(module, data)
             scale = z.var(dim=0).mean().sqrt().item()
             if scale > 0:
                 autoencoder.rescale_embedding_(1.0 / scale)
                 mixture.rescale_(1.0 / scale)
-            return False
 
+        keeps_scale = self.rescale_embedding and trains_network
         # A fixed network still passes gradients to the soft centres through
         # the decoder, but computes none for its own weights.
         for parameter in network:
             parameter.requires_grad_(trains_network)
         try:
-            result = self._train(
+            self._train_cluster_phase(
                 module,
                 data,
                 loss,
+                training_labels,
                 state,
-                phase="cluster",
-                n_epochs=self.max_epochs,
-                optimizer=self.cluster_optimizer,
-                learning_rate=self.cluster_learning_rate,
-                learning_rate_name="cluster_learning_rate",
                 parameters=groups,
-                interval=interval,
-                on_interval=lambda _: labels_settled(
-                    self._assign_all(module, data).argmax(dim=1)
-                ),
                 on_epoch_end=keep_scale if keeps_scale else None,
             )
         finally:
             for parameter in network:
                 parameter.requires_grad_(True)
-        state.n_iter = result.n_iterations
-        self.converged_ = labels_settled.converged
 
     def _set_cluster_attributes(self) -> None:
         super()._set_cluster_attributes()
         mixture = self.module_.assignment
-        self.dissimilarity_ = self._dissimilarity()
+        self.dissimilarity_ = self._dissimilarity
         with torch.no_grad():
             self.weights_ = to_numpy(mixture.weights)[self._label_order]
             if self.dissimilarity_ == "mahalanobis":
                 matrices = to_numpy(mixture.matrices())
                 self.mahalanobis_matrices_ = matrices[self._label_order]
+            else:
+                # A refit with another dissimilarity has no matrices.
+                self.__dict__.pop("mahalanobis_matrices_", None)
 
     def _score_tensor(self, module: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
         """Log-likelihood of each embedded row under the mixture, over ``alpha``."""
         return -losses.dissimilarity_mixture_nll(module.assignment, module.encode(x))
-
-
-def _check_callable_output(mixture: DissimilarityMixture, rows: torch.Tensor) -> None:
-    """Fail early, with the contract, when a user dissimilarity breaks it."""
-    if not callable(mixture.dissimilarity):
-        return
-    centers = rows[: mixture.centers.shape[0]]
-    with torch.no_grad():
-        values = mixture.dissimilarity(rows, centers)
-    expected = (rows.shape[0], centers.shape[0])
-    if not isinstance(values, torch.Tensor) or tuple(values.shape) != expected:
-        got = tuple(values.shape) if isinstance(values, torch.Tensor) else type(values)
-        raise ValueError(
-            "A callable dissimilarity must return a torch tensor of shape "
-            f"(n_rows, n_centers); called on {expected[0]} rows and "
-            f"{expected[1]} centres it returned {got}."
-        )
-    if not torch.isfinite(values).all():
-        raise ValueError("The callable dissimilarity returned NaN or infinite values.")
-
-
-def _medoids(
-    mixture: DissimilarityMixture,
-    rows: torch.Tensor,
-    n_clusters: int,
-    n_init: int,
-    seed: int,
-    max_iter: int = 20,
-    max_members: int = 1000,
-) -> np.ndarray:
-    """k-means++-style medoids of ``rows`` for the mixture's dissimilarity.
-
-    Each restart seeds one medoid uniformly and the others with probability
-    proportional to the dissimilarity to the nearest medoid already chosen,
-    then alternates assignment and medoid updates (each cluster's medoid
-    becomes the member with the least total dissimilarity to a sample of at
-    most ``max_members`` members). Returns the medoids of the restart with the
-    least total dissimilarity.
-    """
-    rng = np.random.RandomState(seed)
-    n_rows = rows.shape[0]
-
-    def to_medoids(points: torch.Tensor) -> torch.Tensor:
-        return torch.cat(
-            [
-                mixture.between(rows[start : start + 4096], points)
-                for start in range(0, n_rows, 4096)
-            ]
-        )
-
-    best = None
-    with torch.no_grad():
-        for _ in range(n_init):
-            chosen = [int(rng.randint(n_rows))]
-            nearest = to_medoids(rows[chosen]).squeeze(1).clamp_min(0).double().numpy()
-            for _ in range(1, n_clusters):
-                total = nearest.sum()
-                probabilities = nearest / total if total > 0 else None
-                index = int(rng.choice(n_rows, p=probabilities))
-                chosen.append(index)
-                new = to_medoids(rows[[index]]).squeeze(1).clamp_min(0).double().numpy()
-                nearest = np.minimum(nearest, new)
-            medoids = rows[chosen]
-            for _ in range(max_iter):
-                labels = to_medoids(medoids).argmin(dim=1).numpy()
-                updated = medoids.clone()
-                for cluster in range(n_clusters):
-                    members = np.flatnonzero(labels == cluster)
-                    if members.size == 0:
-                        continue
-                    if members.size > max_members:
-                        members = rng.choice(members, max_members, replace=False)
-                    within = mixture.between(rows[members], rows[members])
-                    updated[cluster] = rows[members[within.sum(dim=1).argmin()]]
-                if torch.equal(updated, medoids):
-                    break
-                medoids = updated
-            cost = float(to_medoids(medoids).min(dim=1).values.sum())
-            if best is None or cost < best[0]:
-                best = (cost, medoids.numpy())
-    return best[1]
-
-
-def _precision_factors(
-    embedding: np.ndarray, labels: np.ndarray, n_clusters: int, alpha: float
-) -> np.ndarray:
-    """Factors ``A_j`` with ``A_j A_jᵀ = Cov_j⁻¹ / (2 alpha)`` per k-means cluster.
-
-    ``alpha (z - θ)ᵀ M (z - θ)`` with this ``M`` is half the squared Mahalanobis
-    distance of the cluster's Gaussian. Clusters with fewer rows than
-    dimensions + 1 use the covariance of all rows (the identity for a single
-    row). A ridge of 1e-3 times the mean variance keeps every covariance
-    invertible and bounds the precision of a cluster of identical rows: with
-    1e-6 such a cluster is so narrow that the first optimizer step moves its
-    centre off its rows, and a neighbouring cluster takes them.
-    """
-    dim = embedding.shape[1]
-    if embedding.shape[0] > 1:
-        pooled = np.cov(embedding, rowvar=False).reshape(dim, dim)
-    else:
-        pooled = np.eye(dim)
-    mean_variance = float(np.trace(pooled)) / dim
-    ridge = 1e-3 * (mean_variance if mean_variance > 0 else 1.0) * np.eye(dim)
-    factors = []
-    for cluster in range(n_clusters):
-        members = embedding[labels == cluster]
-        if members.shape[0] > dim:
-            covariance = np.cov(members, rowvar=False).reshape(dim, dim)
-        else:
-            covariance = pooled
-        precision = np.linalg.inv(covariance + ridge) / (2.0 * alpha)
-        factors.append(np.linalg.cholesky((precision + precision.T) / 2))
-    return np.stack(factors)

@@ -8,12 +8,11 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.cluster import KMeans
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 from torch.nn import functional as F
 
-from ._base import _SEED_BOUND, BaseDeepClusterer, FitState, _relabel
-from ._utils import Interval, StrOptions, seeded_torch, to_numpy
+from ._base import BaseDeepClusterer, FitState, _relabel
+from ._utils import Interval, StrOptions, draw_seeds, to_numpy
 from .nn import GaussianMixtureVAE, losses
 
 
@@ -134,7 +133,8 @@ class GMVAEClustering(BaseDeepClusterer):
         phase "init" for the k-means warm start, "train" for the ELBO training
         (loss = negative ELBO with free bits).
     n_iter_ : int
-        Number of epochs of the "train" phase.
+        Number of epochs of the last training phase, the "train" phase, at
+        most ``max_epochs``.
     n_features_in_ : int
         Number of features seen during :meth:`fit`.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -154,9 +154,8 @@ class GMVAEClustering(BaseDeepClusterer):
     deterministic. Training memory is one batch: the data stay on the device as
     one tensor and nothing of size n_samples x K is kept, so millions of rows
     fit on a CPU. For millions of rows, raise ``batch_size`` (e.g. 4096) and
-    lower ``max_epochs``: 5 million 1-feature rows take 1.5 to 2.5 minutes
-    for 3 epochs at batch 4096 on 2 CPU cores, with an ARI of 0.98 against the
-    five generating Gaussians (``benchmarks/gmvae_1d.py``).
+    lower ``max_epochs``, as ``benchmarks/gmvae_1d.py`` does; its timings are
+    on the :doc:`benchmark page </benchmarks>`.
 
     References
     ----------
@@ -253,8 +252,8 @@ class GMVAEClustering(BaseDeepClusterer):
         self.learn_weights = learn_weights
         self.max_epochs = max_epochs
 
-    def _check_params_against_data(self, X: np.ndarray) -> None:
-        super()._check_params_against_data(X)
+    def _check_params_vs_input(self, X: np.ndarray) -> None:
+        super()._check_params_vs_input(X)
         if self.likelihood == "bernoulli" and (X.min() < 0 or X.max() > 1):
             raise ValueError(
                 "likelihood='bernoulli' needs X in [0, 1]; got values in "
@@ -262,85 +261,47 @@ class GMVAEClustering(BaseDeepClusterer):
                 "or use likelihood='gaussian'."
             )
 
-    def _fit_module(self, X: np.ndarray, state: FitState) -> torch.nn.Module:
-        device = state.device
-        seed = int(state.rng.randint(_SEED_BOUND))
-        with seeded_torch(seed, device) as state.generator:
-            module = GaussianMixtureVAE(
-                X.shape[1],
-                self.n_clusters,
-                tuple(self.hidden_layer_sizes),
-                self.latent_dim,
-                self.likelihood,
-                image_shape=self._image_shape(X.shape[1]),
-                conv_channels=self.conv_channels,
-            )
-            if self.likelihood == "gaussian":
-                # One scale for all features: standardising each one would
-                # blow near-constant features (an image's border pixels) up to
-                # the size of the informative ones.
-                scale = np.sqrt(X.var(axis=0).mean())
-                with torch.no_grad():
-                    module.input_mean.copy_(torch.as_tensor(X.mean(axis=0)))
-                    module.input_scale.fill_(scale if scale > 0 else 1.0)
-            module.prior_logits.requires_grad_(self.learn_weights)
-            module = module.to(device)
-            # Scaled once: the networks only ever see the scaled rows.
-            data = module.scale_input(
-                torch.tensor(X, dtype=torch.float32, device=device)
-            )
-            if self.init_params == "kmeans":
-                self._warm_start_clusters(module, data, state, seed)
-            temperature = self.temperature
-
-            def loss(batch: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
-                return losses.gmvae_loss(
-                    module,
-                    batch,
-                    temperature=temperature,
-                    hard=self.hard_gumbel,
-                    marginalize=self.marginalize,
-                    free_bits=self.free_bits,
-                )
-
-            def anneal(epoch: int) -> bool:
-                nonlocal temperature
-                temperature = max(
-                    self.temperature * math.exp(-self.temperature_decay * epoch),
-                    self.min_temperature,
-                )
-                return False
-
-            result = self._train(
-                module,
-                data,
-                loss,
-                state,
-                phase="train",
-                n_epochs=self.max_epochs,
-                on_epoch_end=anneal,
-            )
-        state.n_iter = result.n_epochs
+    def _build_module(self, X: np.ndarray, pretrained: None) -> GaussianMixtureVAE:
+        module = GaussianMixtureVAE(
+            X.shape[1],
+            self.n_clusters,
+            tuple(self.hidden_layer_sizes),
+            self.latent_dim,
+            self.likelihood,
+            image_shape=self._image_shape,
+            conv_channels=self.conv_channels,
+        )
+        if self.likelihood == "gaussian":
+            # One scale for all features: standardising each one would blow
+            # near-constant features (an image's border pixels) up to the size
+            # of the informative ones.
+            scale = np.sqrt(X.var(axis=0).mean())
+            with torch.no_grad():
+                module.input_mean.copy_(torch.as_tensor(X.mean(axis=0)))
+                module.input_scale.fill_(scale if scale > 0 else 1.0)
+        module.prior_logits.requires_grad_(self.learn_weights)
         return module
 
-    def _warm_start_clusters(
-        self,
-        module: GaussianMixtureVAE,
-        data: torch.Tensor,
-        state: FitState,
-        seed: int,
+    def _initialize_clusters(
+        self, module: GaussianMixtureVAE, data: torch.Tensor, state: FitState
     ) -> None:
-        """Fit the model to a k-means partition of the scaled rows.
+        """With ``init_params="kmeans"``, fit the model to a k-means partition.
 
-        ``q(y | x)`` learns the k-means labels (cross-entropy) while the other
-        networks learn the ELBO given them, and learned mixing weights start at
-        the cluster proportions, so the ELBO training starts from weights,
-        priors, encoder and decoder that agree with one sensible partition
-        (as :class:`~sklearn.mixture.GaussianMixture` starts from k-means)
-        instead of from K near-identical components.
+        ``q(y | x)`` learns the k-means labels of the scaled rows
+        (cross-entropy) while the other networks learn the ELBO given them,
+        and learned mixing weights start at the cluster proportions, so the
+        ELBO training starts from weights, priors, encoder and decoder that
+        agree with one sensible partition (as
+        :class:`~sklearn.mixture.GaussianMixture` starts from k-means) instead
+        of from K near-identical components.
         """
-        kmeans = KMeans(self.n_clusters, n_init=self.n_init, random_state=seed)
-        labels = kmeans.fit(data.cpu().numpy()).labels_
+        if self.init_params != "kmeans":
+            return
+        scaled = self._map_rows(module, lambda m, rows: m.scale_input(rows), data)
+        kmeans = KMeans(
+            self.n_clusters, n_init=self.n_init, random_state=state.seeds.init
+        )
+        labels = kmeans.fit(scaled.cpu().numpy()).labels_
         target = torch.as_tensor(labels, dtype=torch.long, device=data.device)
         if self.learn_weights:
             # Cluster proportions; the added row keeps an empty cluster's log finite.
@@ -349,24 +310,56 @@ class GMVAEClustering(BaseDeepClusterer):
                 module.prior_logits.copy_(torch.as_tensor(np.log(counts)))
 
         def loss(batch: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
+            x = module.scale_input(batch)
             clusters = target[indices]
-            y = F.one_hot(clusters, self.n_clusters).to(batch.dtype)
-            features = module.features(batch)
-            given_cluster = losses.gmvae_terms_given_cluster(module, batch, y, features)
+            y = F.one_hot(clusters, self.n_clusters).to(x.dtype)
+            features = module.features(x)
+            given_cluster = losses.gmvae_terms_given_cluster(module, x, y, features)
             logits = module.cluster_network(features)
             return F.cross_entropy(logits, clusters) + given_cluster.mean()
 
+        n_batches = math.ceil(len(data) / min(self.batch_size, len(data)))
         self._train(
             module,
             data,
             loss,
             state,
             phase="init",
-            n_epochs=math.ceil(
-                self.init_iterations / math.ceil(len(data) / self.batch_size)
-            ),
-            interval=self.init_iterations,
-            on_interval=lambda iteration: iteration > 0,
+            n_epochs=math.ceil(self.init_iterations / n_batches),
+            max_iterations=self.init_iterations,
+        )
+
+    def _cluster_phase(
+        self, module: GaussianMixtureVAE, data: torch.Tensor, state: FitState
+    ) -> None:
+        """Train the ELBO, annealing the Gumbel-softmax temperature per epoch."""
+        temperature = self.temperature
+
+        def loss(batch: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
+            return losses.gmvae_loss(
+                module,
+                module.scale_input(batch),
+                temperature=temperature,
+                hard=self.hard_gumbel,
+                marginalize=self.marginalize,
+                free_bits=self.free_bits,
+            )
+
+        def anneal(epoch: int) -> None:
+            nonlocal temperature
+            temperature = max(
+                self.temperature * math.exp(-self.temperature_decay * epoch),
+                self.min_temperature,
+            )
+
+        self._train(
+            module,
+            data,
+            loss,
+            state,
+            phase="train",
+            n_epochs=self.max_epochs,
+            on_epoch_end=anneal,
         )
 
     def _set_cluster_attributes(self) -> None:
@@ -412,7 +405,7 @@ class GMVAEClustering(BaseDeepClusterer):
             )
         module = self.module_
         device = self._device
-        seed = int(check_random_state(self.random_state).randint(_SEED_BOUND))
+        (seed,) = draw_seeds(self.random_state, 1)
         generator = torch.Generator(device=device).manual_seed(seed)
         clusters = torch.multinomial(
             module.log_weights().detach().exp(),

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import numpy as np
 import torch
 from sklearn.base import _fit_context
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "Interval",
     "StrOptions",
     "_fit_context",
+    "draw_seeds",
     "resolve_device",
     "seeded_torch",
     "to_numpy",
@@ -99,6 +101,20 @@ def device_is_available(device: torch.device) -> bool:
     if device.type == "mps":
         return _mps_available()
     return device.type == "cpu"
+
+
+_SEED_BOUND = np.iinfo(np.int32).max
+
+
+def draw_seeds(random_state: int | np.random.RandomState | None, n: int) -> list[int]:
+    """The first ``n`` integer seeds drawn from ``random_state``.
+
+    The one way the package turns ``random_state`` into seeds for torch and
+    for scikit-learn: an integer gives the same seeds every time, a
+    ``RandomState`` instance advances, None draws from numpy's global state.
+    """
+    rng = check_random_state(random_state)
+    return [int(seed) for seed in rng.randint(_SEED_BOUND, size=n)]
 
 
 @contextlib.contextmanager

@@ -40,10 +40,13 @@ class ClusterLabelMapper(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     estimator : fitted clusterer or Pipeline
         Has ``predict`` returning cluster ids ``0 .. n_clusters - 1``; it is used
         as fitted and never refitted.
-    unmatched_label : str or number, default="unknown"
+    unmatched_label : str, number or None, default=None
         Prediction for samples in a cluster without reference samples. It must
         be of the same kind (string or number) as the reference labels, so that
-        predictions form one plain array.
+        predictions form one plain array. None is "unknown" for string labels
+        and -1 for numbers (the integer labels of
+        :func:`~skdeepcluster.datasets.load_image_folder`, for example); the
+        value used is ``unmatched_label_``.
 
     Attributes
     ----------
@@ -57,6 +60,8 @@ class ClusterLabelMapper(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         Clusters without reference samples.
     tied_clusters_ : list of int
         Clusters whose majority vote was tied.
+    unmatched_label_ : str or number
+        The prediction for samples in unmatched clusters.
 
     See Also
     --------
@@ -78,10 +83,10 @@ class ClusterLabelMapper(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         "estimator": [HasMethods(["predict"])],
-        "unmatched_label": [str, Number],
+        "unmatched_label": [str, Number, None],
     }
 
-    def __init__(self, estimator, *, unmatched_label: str | float = "unknown"):
+    def __init__(self, estimator, *, unmatched_label: str | float | None = None):
         self.estimator = estimator
         self.unmatched_label = unmatched_label
 
@@ -107,7 +112,7 @@ class ClusterLabelMapper(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         if len(clusters) != len(y):
             raise ValueError(f"X has {len(clusters)} samples but y has {len(y)}.")
         self.classes_, y_index = np.unique(y, return_inverse=True)
-        self._check_unmatched_label()
+        self.unmatched_label_ = self._resolve_unmatched_label()
         n_clusters = max(self._n_clusters(), int(clusters.max()) + 1)
         self.votes_ = np.zeros((n_clusters, len(self.classes_)), dtype=np.int64)
         np.add.at(self.votes_, (clusters, y_index), 1)
@@ -148,7 +153,7 @@ class ClusterLabelMapper(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         clusters = self._clusters(X)
         n_table = max(len(self.votes_), int(clusters.max(initial=-1)) + 1)
         table = np.array(
-            [self.mapping_.get(c, self.unmatched_label) for c in range(n_table)]
+            [self.mapping_.get(c, self.unmatched_label_) for c in range(n_table)]
         )
         return table[clusters]
 
@@ -202,11 +207,14 @@ class ClusterLabelMapper(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 "never fits it; call estimator.fit(X_train) first."
             ) from exc
 
-    def _check_unmatched_label(self) -> None:
-        label_is_str = isinstance(self.unmatched_label, str)
+    def _resolve_unmatched_label(self) -> str | float:
+        """``unmatched_label``, None made the default of the references' kind."""
         classes_are_str = self.classes_.dtype.kind in "US" or all(
             isinstance(c, str) for c in self.classes_
         )
+        if self.unmatched_label is None:
+            return "unknown" if classes_are_str else -1
+        label_is_str = isinstance(self.unmatched_label, str)
         if label_is_str != classes_are_str:
             kind = "strings" if classes_are_str else "numbers"
             raise ValueError(
@@ -214,12 +222,13 @@ class ClusterLabelMapper(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 f"as the reference labels, which are {kind}; pass e.g. "
                 f"unmatched_label={'unknown' if classes_are_str else -1!r}."
             )
+        return self.unmatched_label
 
     def _warn_about_unclear_clusters(self) -> None:
         if self.unmatched_clusters_:
             warnings.warn(
                 f"Clusters {self.unmatched_clusters_} hold none of the reference "
-                f"samples; their samples are predicted as {self.unmatched_label!r}. "
+                f"samples; their samples are predicted as {self.unmatched_label_!r}. "
                 "Add reference samples from those clusters to name them.",
                 UserWarning,
                 stacklevel=4,

@@ -6,7 +6,7 @@ from skdeepcluster import (
     DMAEClustering,
     GMVAEClustering,
 )
-from skdeepcluster._base import BaseAutoencoderClusterer
+from skdeepcluster._autoencoder import BaseAutoencoderClusterer
 
 # Small networks and budgets: enough for the behaviour under test, quick on a CPU.
 FAST_AE = {"hidden_layer_sizes": (16,), "latent_dim": 2, "pretrain_epochs": 3}
@@ -61,9 +61,18 @@ def fast_conv_estimators():
     ]
 
 
+def is_shallow(estimator):
+    """Whether ``estimator`` is DMAE's shallow model (no autoencoder)."""
+    return (
+        isinstance(estimator, DMAEClustering)
+        and estimator.image_shape is None
+        and len(estimator.hidden_layer_sizes) == 0
+    )
+
+
 def first_phase(estimator):
     """Name and number of epochs of the first training phase of ``estimator``."""
-    if isinstance(estimator, DMAEClustering) and estimator._is_shallow():
+    if is_shallow(estimator):
         return "cluster", estimator.max_epochs
     if isinstance(estimator, BaseAutoencoderClusterer):
         return "pretrain", estimator.pretrain_epochs
@@ -74,6 +83,6 @@ def estimator_id(estimator):
     name = type(estimator).__name__
     if estimator.image_shape is not None:
         return f"{name}-conv"
-    if isinstance(estimator, DMAEClustering) and estimator._is_shallow():
+    if is_shallow(estimator):
         return f"{name}-shallow"
     return name

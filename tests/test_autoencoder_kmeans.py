@@ -50,15 +50,17 @@ def test_centres_are_kmeans_on_the_pretrained_embedding(blobs):
         )
 
 
-def test_n_iter_counts_the_pretraining_epochs(blobs):
+def test_n_iter_counts_the_epochs_of_the_last_phase_the_pretraining(blobs):
     X, _ = blobs
     model = AutoEncoderKMeans(3, random_state=0, **FAST_AE).fit(X)
     assert model.n_iter_ == FAST_AE["pretrain_epochs"]
     layerwise = AutoEncoderKMeans(
         3, pretraining="layerwise", random_state=0, **FAST_AE
     ).fit(X)
-    # One stage per layer pair (two here), then the end-to-end fine-tuning.
-    assert layerwise.n_iter_ == 3 * FAST_AE["pretrain_epochs"]
+    # One stage per layer pair (two here), then the end-to-end fine-tuning,
+    # the last phase, which n_iter_ counts.
+    assert len(layerwise.history_) == 3 * FAST_AE["pretrain_epochs"]
+    assert layerwise.n_iter_ == FAST_AE["pretrain_epochs"]
 
 
 def test_dense_network_by_default(blobs):

@@ -1,7 +1,9 @@
 """Behaviour every estimator shares through BaseDeepClusterer."""
 
+import copy
 import pickle
 import warnings
+from types import SimpleNamespace
 
 import joblib
 import numpy as np
@@ -17,9 +19,8 @@ from sklearn.preprocessing import MinMaxScaler
 
 from skdeepcluster import (
     DeviceWarning,
-    DMAEClustering,
+    _autoencoder,
     _base,
-    _pretraining,
     _training,
 )
 from skdeepcluster._utils import resolve_device
@@ -29,6 +30,7 @@ from fast_estimators import (
     fast_autoencoder_estimators,
     fast_estimators,
     first_phase,
+    is_shallow,
 )
 
 ESTIMATORS = pytest.mark.parametrize("estimator", fast_estimators(), ids=estimator_id)
@@ -86,6 +88,38 @@ def test_pickle_and_joblib_round_trips(estimator, blobs, tmp_path):
     loaded = joblib.load(tmp_path / "model.joblib")
     np.testing.assert_array_equal(loaded.predict_proba(X), expected)
     np.testing.assert_array_equal(loaded.labels_, model.labels_)
+
+
+@ESTIMATORS
+def test_cpu_inference_reuses_one_float64_copy_that_is_not_pickled(
+    estimator, blobs, monkeypatch
+):
+    X, _ = blobs
+    copies = []
+
+    def counting_deepcopy(module):
+        copies.append(module)
+        return copy.deepcopy(module)
+
+    monkeypatch.setattr(_base, "copy", SimpleNamespace(deepcopy=counting_deepcopy))
+    model = clone(estimator).set_params(n_clusters=3, random_state=0).fit(X)
+    assert copies == [model.module_]  # made once, for labels_
+    inference_module, dtype = model._inference_module()
+    assert dtype == torch.float64 and inference_module is not model.module_
+    assert (
+        next(inference_module.parameters(), torch.zeros(1, dtype=dtype)).dtype == dtype
+    )
+    model.predict(X)
+    model.predict_proba(X[:5])
+    model.transform(X)
+    assert len(copies) == 1
+    assert "_inference_copy" not in model.__getstate__()
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(restored.predict(X), model.predict(X))
+    restored.predict(X)
+    assert len(copies) == 2  # rebuilt once after unpickling
+    model.set_params(random_state=1).fit(X)
+    assert model._inference_module()[0] is not inference_module
 
 
 @ESTIMATORS
@@ -165,7 +199,7 @@ def test_exploding_loss_stops_with_advice(estimator, blobs):
     model = clone(estimator).set_params(
         n_clusters=3, optimizer="sgd", learning_rate=1e12, random_state=0
     )
-    if isinstance(model, DMAEClustering) and model._is_shallow():
+    if is_shallow(model):
         # The shallow model has no pretraining: its one phase must explode.
         model.set_params(cluster_optimizer="sgd", cluster_learning_rate=1e12)
     with pytest.raises(ValueError, match=r"The \w+ loss became .*learning_rate"):
@@ -341,7 +375,7 @@ def test_image_shape_may_infer_one_side_like_reshape(estimator, blobs):
     X, _ = blobs
     model = clone(estimator).set_params(image_shape=(1, -1, 2), conv_channels=(2,))
     model.fit(X)
-    assert model._image_shape(X.shape[1]) == (1, 2, 2)
+    assert model._image_shape == (1, 2, 2)
     assert model.image_shape == (1, -1, 2)  # the parameter is left as given
 
 
@@ -465,9 +499,9 @@ def test_augmentation_pretrains_on_shifted_and_rotated_images(
 ):
     X, _ = blobs
     shapes = []
-    augment = _pretraining.random_affine
+    augment = _autoencoder.random_affine
     monkeypatch.setattr(
-        _pretraining,
+        _autoencoder,
         "random_affine",
         lambda batch, shape, generator: (
             shapes.append(shape) or augment(batch, shape, generator)

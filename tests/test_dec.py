@@ -1,11 +1,13 @@
 """DECClustering: the target schedule, tol stopping, IDEC, quality."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
 import torch
 from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import adjusted_rand_score
 
 from skdeepcluster import AutoEncoderKMeans, DECClustering, _dec
@@ -35,7 +37,9 @@ def test_target_is_computed_on_all_rows_only_every_update_interval(blobs, monkey
         **FAST_AE,
     ).fit(X)
     iterations = 4 * math.ceil(90 / 16)
-    assert model.n_iter_ == iterations
+    cluster = [h for h in model.history_ if h["phase"] == "cluster"]
+    assert cluster[-1]["n_iterations"] == iterations
+    assert model.n_iter_ == 4
     assert not model.converged_
     # Iterations 0, 5, ..., 20: five updates, each over the 90 training rows.
     assert calls == [90] * math.ceil(iterations / 5)
@@ -94,10 +98,22 @@ def test_tol_stops_training_once_labels_settle(blobs):
         3, batch_size=16, update_interval=20, max_epochs=200, random_state=0, **FAST_AE
     ).fit(X)
     assert model.converged_
-    assert model.n_iter_ < 200 * math.ceil(90 / 16)
+    assert model.n_iter_ < 200
     cluster = [h for h in model.history_ if h["phase"] == "cluster"]
-    assert cluster[-1]["n_iterations"] <= model.n_iter_
+    assert len(cluster) == model.n_iter_
     assert adjusted_rand_score(y, model.labels_) > 0.9
+
+
+def test_running_out_of_epochs_before_tol_warns(blobs):
+    X, _ = blobs
+    model = DECClustering(3, max_epochs=1, update_interval=1, random_state=0, **FAST_AE)
+    with pytest.warns(ConvergenceWarning, match=r"max_epochs=1 .*tol=0.001"):
+        model.fit(X)
+    assert not model.converged_ and model.n_iter_ == 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        # tol=0 asks for every epoch: nothing to warn about.
+        model.set_params(tol=0.0).fit(X)
 
 
 def test_predict_proba_is_q_and_labels_are_its_argmax(blobs):

@@ -75,11 +75,21 @@ def test_ties_go_to_the_class_held_with_most_probability_and_are_reported():
 def test_numeric_classes_need_a_numeric_unmatched_label():
     clusterer = FixedClusters(n_clusters=2).fit(None)
     with pytest.raises(ValueError, match=r"numbers; pass e.g. unmatched_label=-1"):
-        ClusterLabelMapper(clusterer).fit([[0, 1]], [7])
+        ClusterLabelMapper(clusterer, unmatched_label="?").fit([[0, 1]], [7])
     with pytest.warns(UserWarning, match="hold none"):
         mapper = ClusterLabelMapper(clusterer, unmatched_label=-1).fit([[0, 1]], [7])
     predicted = mapper.predict([[0, 0], [1, 0]])
     assert predicted.tolist() == [7, -1] and predicted.dtype.kind == "i"
+
+
+@pytest.mark.parametrize(("classes", "unmatched"), [([7], -1), (["seven"], "unknown")])
+def test_default_unmatched_label_follows_the_kind_of_the_classes(classes, unmatched):
+    # Integer classes are what load_image_folder(...).target gives.
+    clusterer = FixedClusters(n_clusters=2).fit(None)
+    with pytest.warns(UserWarning, match="hold none"):
+        mapper = ClusterLabelMapper(clusterer).fit([[0, 1]], classes)
+    assert mapper.unmatched_label_ == unmatched and mapper.unmatched_label is None
+    assert mapper.predict([[0, 0], [1, 0]]).tolist() == [classes[0], unmatched]
 
 
 def test_cluster_ids_must_be_non_negative_integers():

@@ -4,13 +4,16 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from skdeepcluster import _pretraining
-from skdeepcluster._pretraining import _layer_stages, pretrain_autoencoder
+from skdeepcluster import _autoencoder
+from skdeepcluster._autoencoder import (
+    PretrainingSettings,
+    _layer_stages,
+    pretrain_autoencoder,
+)
 from skdeepcluster.nn import MLPAutoencoder, mutual_neighbors, nearest_neighbors
 from skdeepcluster.nn.losses import neighbor_embedding_loss, reconstruction_loss
 
 SETTINGS = {
-    "seed": 0,
     "device": "cpu",
     "hidden_layer_sizes": (6, 5),
     "latent_dim": 2,
@@ -27,13 +30,21 @@ SETTINGS = {
 }
 
 
+def pretrain(X, seed=0, **settings):
+    """``pretrain_autoencoder`` with SETTINGS updated by ``settings``."""
+    return pretrain_autoencoder(
+        X, PretrainingSettings(**{**SETTINGS, **settings}), seed
+    )
+
+
 def test_layerwise_trains_one_stage_per_layer_then_fine_tunes(blobs):
     X, _ = blobs
-    result = pretrain_autoencoder(X, pretraining="layerwise", **SETTINGS)
+    result = pretrain(X, pretraining="layerwise")
     phases = [h["phase"] for h in result.history]
     stages = ["pretrain-layer1", "pretrain-layer2", "pretrain-layer3", "pretrain"]
     assert phases == [stage for stage in stages for _ in range(2)]
-    assert result.n_epochs == 8
+    # The result is that of the last stage, the fine-tuning.
+    assert result.result.n_epochs == 2
 
 
 def test_each_stage_reconstructs_the_previous_layer_and_trains_only_its_pair():
@@ -82,9 +93,9 @@ def test_the_first_stage_does_not_corrupt_the_raw_features():
 
 def test_pretraining_is_a_pure_function_of_its_arguments(blobs):
     X, _ = blobs
-    first = pretrain_autoencoder(X, pretraining="end-to-end", **SETTINGS)
-    again = pretrain_autoencoder(X, pretraining="end-to-end", **SETTINGS)
-    other = pretrain_autoencoder(X, pretraining="end-to-end", **{**SETTINGS, "seed": 1})
+    first = pretrain(X, pretraining="end-to-end")
+    again = pretrain(X, pretraining="end-to-end")
+    other = pretrain(X, seed=1, pretraining="end-to-end")
     x = torch.tensor(X, dtype=torch.float32)
     with torch.no_grad():
         z = first.autoencoder.encode(x)
@@ -114,16 +125,11 @@ def test_the_neighbour_term_is_optimised_with_its_weight(blobs):
     X, _ = blobs
     x = torch.tensor(X, dtype=torch.float32)
     neighbors, counts = mutual_neighbors(nearest_neighbors(x, 5))
-    settings = {
-        **SETTINGS,
-        "corruption": 0.0,
-        "pretrain_epochs": 50,
-        "learning_rate": 1e-2,
-    }
+    settings = {"corruption": 0.0, "pretrain_epochs": 50, "learning_rate": 1e-2}
     losses = {}
     for weight in (0.0, 3.0):
-        result = pretrain_autoencoder(
-            X, pretraining="end-to-end", **{**settings, "neighbor_weight": weight}
+        result = pretrain(
+            X, pretraining="end-to-end", neighbor_weight=weight, **settings
         )
         losses[weight] = _neighbour_embedding_loss(
             result.autoencoder, x, neighbors, counts
@@ -141,7 +147,7 @@ def test_the_neighbour_term_draws_mutual_neighbours_only():
             drawn.append(rows)
             return rows
 
-    loss = _pretraining._neighbor_loss(
+    loss = _autoencoder._neighbor_loss(
         Identity(), x, 4, torch.Generator().manual_seed(0)
     )
     indices = torch.arange(60)
@@ -163,13 +169,12 @@ def test_the_neighbour_term_is_added_to_the_fine_tuning_only(blobs, monkeypatch)
     X, _ = blobs
     searched = []
     monkeypatch.setattr(
-        _pretraining,
+        _autoencoder,
         "nearest_neighbors",
         lambda data, k: searched.append(k) or nearest_neighbors(data, k),
     )
-    settings = {**SETTINGS, "neighbor_weight": 1.0, "n_neighbors": 500}
-    plain = pretrain_autoencoder(X, pretraining="layerwise", **SETTINGS)
-    result = pretrain_autoencoder(X, pretraining="layerwise", **settings)
+    plain = pretrain(X, pretraining="layerwise")
+    result = pretrain(X, pretraining="layerwise", neighbor_weight=1.0, n_neighbors=500)
     # One search, with n_neighbors capped at the other rows; the layer stages
     # are those of plain pretraining and only the fine-tuning differs.
     assert searched == [len(X) - 1]

@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from skdeepcluster._training import make_optimizer, train
+from skdeepcluster import _training
+from skdeepcluster._training import LabelChangeMonitor, make_optimizer, train
 
 
 def _setup(n_samples=10, seed=0):
@@ -42,9 +43,8 @@ def test_each_epoch_visits_every_row_once_in_index_slices():
         rows = torch.cat(seen[3 * epoch : 3 * epoch + 3])
         assert sorted(rows.tolist()) == list(range(10))
     assert not torch.equal(torch.cat(seen[:3]), torch.cat(seen[3:6]))
-    assert (
-        result.n_epochs == 3 and result.n_iterations == 9 and not result.stopped_early
-    )
+    assert result.n_epochs == 3 and result.n_iterations == 9
+    assert result.converged is None  # no tol monitor without an interval hook
     assert [h["epoch"] for h in history] == [1, 2, 3]
     assert [h["n_iterations"] for h in history] == [3, 6, 9]
 
@@ -90,13 +90,15 @@ def test_history_loss_is_the_sample_weighted_epoch_mean():
     assert history[0]["loss"] == pytest.approx(expected, rel=1e-5)
 
 
-def test_interval_hook_runs_at_multiples_and_can_stop_training():
+def test_interval_hook_runs_at_multiples_and_its_labels_stop_training_on_tol():
     module, data = _setup()
     calls = []
+    # 3 of 10 labels change between the first calls, then 1, then none.
+    labels = [[0] * 10, [1] * 3 + [0] * 7, [1] * 4 + [0] * 6, [1] * 4 + [0] * 6]
 
     def on_interval(iteration):
         calls.append(iteration)
-        return iteration >= 4
+        return torch.tensor(labels[len(calls) - 1])
 
     result, history = _run(
         module,
@@ -105,22 +107,72 @@ def test_interval_hook_runs_at_multiples_and_can_stop_training():
         n_epochs=10,
         interval=2,
         on_interval=on_interval,
+        tol=0.15,
     )
+    # 0.3 and 0.1 changed at iterations 2 and 4: 0.1 < tol stops before the update.
     assert calls == [0, 2, 4]
-    assert result.stopped_early and result.n_iterations == 4
+    assert result.converged and result.n_iterations == 4
     assert result.n_epochs == 2 and len(history) == 2
 
 
-def test_epoch_hook_can_stop_training():
+def test_interval_hook_without_labels_or_tol_never_stops():
+    module, data = _setup()
+    calls = []
+    result, _ = _run(
+        module,
+        data,
+        lambda batch, indices: module(batch).pow(2).mean(),
+        interval=4,
+        on_interval=lambda iteration: calls.append(iteration),
+    )
+    assert calls == [0, 4, 8] and result.n_iterations == 9
+    assert result.converged is False
+
+
+def test_interval_defaults_to_one_epoch():
+    module, data = _setup()
+    calls = []
+    _run(
+        module,
+        data,
+        lambda batch, indices: module(batch).pow(2).mean(),
+        on_interval=lambda iteration: calls.append(iteration),
+    )
+    assert calls == [0, 3, 6]  # 3 batches of at most 4 of the 10 rows per epoch
+
+
+def test_max_iterations_stops_within_an_epoch():
     module, data = _setup()
     result, history = _run(
         module,
         data,
         lambda batch, indices: module(batch).pow(2).mean(),
         n_epochs=10,
-        on_epoch_end=lambda epoch: epoch == 2,
+        max_iterations=5,
     )
-    assert result.n_epochs == 2 and result.stopped_early and len(history) == 2
+    assert result.n_iterations == 5 and result.n_epochs == 2
+    assert [h["n_iterations"] for h in history] == [3, 5]
+
+
+def test_epoch_hook_runs_after_every_epoch():
+    module, data = _setup()
+    epochs = []
+    result, _ = _run(
+        module,
+        data,
+        lambda batch, indices: module(batch).pow(2).mean(),
+        on_epoch_end=epochs.append,
+    )
+    assert epochs == [1, 2, 3] and result.n_epochs == 3
+
+
+def test_label_change_monitor_compares_with_the_previous_call():
+    monitor = LabelChangeMonitor(tol=0.3)
+    assert not monitor(torch.tensor([0, 0, 0, 0]))  # nothing to compare with
+    assert not monitor(torch.tensor([1, 1, 0, 0]))  # half changed
+    assert monitor(torch.tensor([1, 1, 0, 1]))  # a quarter changed
+    assert monitor.converged
+    assert not LabelChangeMonitor(tol=0.0)(torch.tensor([0]))
 
 
 def test_only_the_given_parameters_are_updated():
@@ -163,18 +215,13 @@ def test_optimizer_without_fused_kernel_falls_back(monkeypatch):
                 raise RuntimeError("`fused=True` is not supported on this device")
             super().__init__(params, **options)
 
-    monkeypatch.setattr(torch.optim, "Adam", NoFusedAdam)
+    monkeypatch.setitem(_training.OPTIMIZERS, "adam", (NoFusedAdam, {}))
     layer = torch.nn.Linear(2, 1)
     optimizer = make_optimizer("adam", layer.parameters(), 0.5)
     assert isinstance(optimizer, NoFusedAdam)
     assert not optimizer.defaults["fused"]
     # The parameters survive the failed first attempt (a generator would not).
     assert len(optimizer.param_groups[0]["params"]) == 2
-
-
-def test_unknown_optimizer_is_rejected():
-    with pytest.raises(ValueError, match="optimizer='lbfgs'"):
-        make_optimizer("lbfgs", torch.nn.Linear(2, 1).parameters(), 0.5)
 
 
 def _is_flushed():

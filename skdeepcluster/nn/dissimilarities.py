@@ -231,6 +231,32 @@ class DissimilarityMixture(nn.Module):
             raise ValueError("'mahalanobis' has no dissimilarity between free points.")
         return self._distance(a.unsqueeze(1), b.unsqueeze(0))
 
+    def check_dissimilarity(self, rows: torch.Tensor) -> None:
+        """Fail early, stating the contract, when a callable dissimilarity breaks it.
+
+        Calls it on ``rows`` and on the first ``n_clusters`` of them as centres;
+        it must return a finite tensor of shape (len(rows), n_centres). Named
+        dissimilarities pass unchecked.
+        """
+        if not callable(self.dissimilarity):
+            return
+        centers = rows[: self.centers.shape[0]]
+        with torch.no_grad():
+            values = self.dissimilarity(rows, centers)
+        expected = (rows.shape[0], centers.shape[0])
+        is_tensor = isinstance(values, torch.Tensor)
+        if not is_tensor or tuple(values.shape) != expected:
+            got = tuple(values.shape) if is_tensor else type(values)
+            raise ValueError(
+                "A callable dissimilarity must return a torch tensor of shape "
+                f"(n_rows, n_centers); called on {expected[0]} rows and "
+                f"{expected[1]} centres it returned {got}."
+            )
+        if not torch.isfinite(values).all():
+            raise ValueError(
+                "The callable dissimilarity returned NaN or infinite values."
+            )
+
     def logits(self, z: torch.Tensor) -> torch.Tensor:
         """``-alpha D_ij + log π_j + c_j``, the softmax's input."""
         log_prior = self.mixing_logits.log_softmax(dim=0) + self.log_normalizers()
