@@ -364,6 +364,7 @@ class BaseAutoencoderClusterer(BaseDeepClusterer):
         return pretrained.autoencoder
 
     def _pretraining_settings(self) -> PretrainingSettings:
+        """This fit's pretraining parameters, resolved, as one hashable key."""
         return PretrainingSettings(
             hidden_layer_sizes=tuple(self.hidden_layer_sizes),
             latent_dim=self.latent_dim,
