@@ -371,6 +371,27 @@ def test_fewer_distinct_clusters_than_asked_for_are_warned_about(estimator):
 
 
 @ESTIMATORS
+def test_settings_are_resolved_once_per_fit(estimator, blobs, monkeypatch):
+    X, _ = blobs
+    calls = {"image_shape": 0, "device": 0}
+    resolve_image_shape, resolve = _base._resolve_image_shape, _base.resolve_device
+
+    def image_shape(*args):
+        calls["image_shape"] += 1
+        return resolve_image_shape(*args)
+
+    def device(*args):
+        calls["device"] += 1
+        return resolve(*args)
+
+    monkeypatch.setattr(_base, "_resolve_image_shape", image_shape)
+    monkeypatch.setattr(_base, "resolve_device", device)
+    model = clone(estimator).set_params(n_clusters=3, random_state=0).fit(X)
+    model.predict(X)
+    assert calls == {"image_shape": 1, "device": 1}
+
+
+@ESTIMATORS
 def test_image_shape_may_infer_one_side_like_reshape(estimator, blobs):
     X, _ = blobs
     model = clone(estimator).set_params(image_shape=(1, -1, 2), conv_channels=(2,))
