@@ -154,6 +154,7 @@ def _benchmark_tables() -> str:
     extra = [
         ("gmvae_1d.jsonl", "GMVAE on 5 million one-feature rows"),
         ("image_folder.jsonl", "Loading a folder of images"),
+        ("neighbors.jsonl", "Nearest-neighbour graphs of MNIST rows"),
     ]
     for name, title in extra:
         records = read(name)
