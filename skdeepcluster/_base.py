@@ -82,7 +82,6 @@ class FitState:
     :class:`~skdeepcluster._training.TrainingResult` of the last phase run.
     """
 
-    device: torch.device
     seeds: FitSeeds
     generator: torch.Generator | None = None
     history: list[dict] = field(default_factory=list)
@@ -161,7 +160,7 @@ class BaseDeepClusterer(
         """
         X = validate_data(self, X, dtype=[np.float64, np.float32])
         self._check_params_vs_input(X)
-        state = FitState(self._device, FitSeeds(*draw_seeds(self.random_state, 3)))
+        state = FitState(FitSeeds(*draw_seeds(self.random_state, 3)))
         data = to_device(X, self._device)
         pretrained = self._pretrain(X, data, state)
         with seeded_torch(state.seeds.train, self._device) as state.generator:
@@ -193,6 +192,7 @@ class BaseDeepClusterer(
     def _set_fitted_attributes(
         self, module: torch.nn.Module, X: np.ndarray, state: FitState
     ) -> None:
+        """``module_``, ``labels_`` (as ``predict(X)``), ``history_``, ``n_iter_``."""
         self.module_ = module
         self._inference_copy = None
         self._n_features_out = self._embed(X[:1]).shape[1]

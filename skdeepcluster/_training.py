@@ -76,8 +76,8 @@ def make_optimizer(
     """The optimizer called ``name`` in :data:`OPTIMIZERS`.
 
     The fused implementation (one kernel for all parameters) is used where the
-    installed torch has one for the parameters' device: on the CPU it cuts
-    Adam's step on DEC's autoencoder by about four times. Elsewhere the
+    installed torch has one for the parameters' device: on the CPU it makes
+    Adam's step on large networks several times cheaper. Elsewhere the
     default implementation runs the same update.
     """
     optimizer, options = OPTIMIZERS[name]
@@ -96,11 +96,11 @@ def flushed_subnormals(device: torch.device) -> Iterator[None]:
     slow path on x86 CPUs. Training makes many: Adam's first moment of a weight
     that stops getting gradient (a dead ReLU unit, a pixel that is always 0)
     decays by 0.9 per step into that range, and so do the gradients of
-    unlikely clusters. With them, the GMVAE's k-means warm start on the digits
-    ran 1.7 times slower and its training about four times slower. Flushing
-    them to zero changes nothing measurable, as in TensorFlow and XLA, which
-    flush by default. The flag is per thread: torch sets it on the calling
-    thread, where the loop runs. Its previous state is restored afterwards.
+    unlikely clusters, and the GMVAE's warm start and training slow down
+    markedly as they accumulate. Flushing them to zero changes nothing
+    measurable, as in TensorFlow and XLA, which flush by default. The flag is
+    per thread: torch sets it on the calling thread, where the loop runs. Its
+    previous state is restored afterwards.
     """
     if device.type != "cpu" or _subnormals_are_flushed():
         yield
