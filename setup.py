@@ -16,6 +16,7 @@ EXTRAS = {
     "progress": ["tqdm>=4.60"],
     "plot": ["matplotlib>=3.6"],
     "images": ["Pillow>=9.0"],
+    "neighbors": ["pynndescent>=0.5"],
 }
 EXTRAS["test"] = [
     "pytest>=7.0",
@@ -23,6 +24,7 @@ EXTRAS["test"] = [
     *EXTRAS["progress"],
     *EXTRAS["plot"],
     *EXTRAS["images"],
+    *EXTRAS["neighbors"],
 ]
 EXTRAS["doc"] = [
     "sphinx>=7.0",

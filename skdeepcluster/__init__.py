@@ -7,11 +7,13 @@ from ._dec import DECClustering
 from ._discovery import all_estimators
 from ._dmae import DMAEClustering
 from ._gmvae import GMVAEClustering
+from ._neighbors import ApproximateNeighborsWarning
 from ._utils import DeviceWarning
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "ApproximateNeighborsWarning",
     "AutoEncoderKMeans",
     "BaseDeepClusterer",
     "DECClustering",

@@ -31,7 +31,8 @@ its ``n_neighbors`` nearest rows in the input (its nearest row when it has
 none), and that neighbour's embedding is pushed from ``N_NEGATIVES`` random
 rows of the batch (the edge loss of parametric UMAP,
 :func:`~skdeepcluster.nn.losses.neighbor_embedding_loss`). The neighbours are
-found once, by exact search on the training data.
+found once, exactly on small data and approximately on large data
+(:mod:`skdeepcluster._neighbors`).
 
 With ``augmentation`` set to an image shape, the end-to-end stage learns to
 reconstruct randomly shifted and rotated images instead of the images
@@ -48,6 +49,7 @@ from numbers import Integral, Real
 from typing import NamedTuple
 
 import numpy as np
+import scipy.sparse
 import torch
 from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
@@ -57,7 +59,8 @@ from torch.nn import functional as F
 
 from . import _training
 from ._base import BaseDeepClusterer, FitState
-from ._data import to_device
+from ._data import StreamedArray, to_device
+from ._neighbors import NEIGHBOR_ALGORITHMS, find_neighbors, resolve_neighbor_algorithm
 from ._utils import HasMethods, Interval, StrOptions, seeded_torch, to_numpy
 from .nn import (
     ClusteringAutoencoder,
@@ -65,7 +68,6 @@ from .nn import (
     MLPAutoencoder,
     StudentTAssignment,
     mutual_neighbors,
-    nearest_neighbors,
     random_affine,
     squared_distances,
 )
@@ -91,9 +93,11 @@ class PretrainingSettings:
     conv_channels: tuple[int, ...] | str
     pretraining: str
     pretrain_epochs: int
+    n_iter_no_change: int | None
     corruption: float
     neighbor_weight: float
     n_neighbors: int
+    neighbor_algorithm: str
     augmentation: tuple[int, int, int] | None
     batch_size: int
     optimizer: str
@@ -153,6 +157,7 @@ def pretrain_autoencoder(
                 loss,
                 phase=phase,
                 n_epochs=settings.pretrain_epochs,
+                n_iter_no_change=settings.n_iter_no_change,
                 batch_size=settings.batch_size,
                 optimizer=settings.optimizer,
                 learning_rate=settings.learning_rate,
@@ -171,9 +176,13 @@ def pretrain_autoencoder(
 
         neighbor_loss = None
         if settings.neighbor_weight > 0 and len(X) > 1:
-            neighbor_loss = _neighbor_loss(
-                autoencoder, data, min(settings.n_neighbors, len(X) - 1), generator
+            neighbors = find_neighbors(
+                data,
+                min(settings.n_neighbors, len(X) - 1),
+                settings.neighbor_algorithm,
+                seed,
             )
+            neighbor_loss = _neighbor_loss(autoencoder, data, neighbors, generator)
 
         def end_to_end_loss(batch, indices):
             if settings.augmentation is not None:
@@ -191,17 +200,17 @@ def pretrain_autoencoder(
 def _neighbor_loss(
     autoencoder: nn.Module,
     data: torch.Tensor,
-    n_neighbors: int,
+    neighbors: torch.Tensor,
     generator: torch.Generator,
 ):
     """``loss(z, indices)``: the neighbour-embedding term of a batch.
 
-    Each row of the batch gets one of its mutual neighbours among its
-    ``n_neighbors`` nearest rows of the input at random (its nearest row when
-    it has none), encoded with the current network, and ``N_NEGATIVES``
-    random rows of the batch to be pushed from.
+    Each row of the batch gets one of its mutual neighbours among its nearest
+    rows ``neighbors`` at random (its nearest row when it has none), encoded
+    with the current network, and ``N_NEGATIVES`` random rows of the batch to
+    be pushed from.
     """
-    neighbors, counts = mutual_neighbors(nearest_neighbors(data, n_neighbors))
+    neighbors, counts = mutual_neighbors(neighbors)
 
     def loss(z, indices):
         n = indices.shape[0]
@@ -277,6 +286,7 @@ class BaseAutoencoderClusterer(BaseDeepClusterer):
         "corruption": [Interval(Real, 0, 1, closed="left")],
         "neighbor_weight": [Interval(Real, 0, None, closed="left")],
         "n_neighbors": [Interval(Integral, 1, None, closed="left")],
+        "neighbor_algorithm": [StrOptions(set(NEIGHBOR_ALGORITHMS))],
         "augmentation": ["boolean"],
         "memory": [None, str, HasMethods(["cache"])],
     }
@@ -292,9 +302,11 @@ class BaseAutoencoderClusterer(BaseDeepClusterer):
         batch_size,
         pretraining,
         pretrain_epochs,
+        n_iter_no_change,
         corruption,
         neighbor_weight,
         n_neighbors,
+        neighbor_algorithm,
         augmentation,
         memory,
         learning_rate,
@@ -310,6 +322,7 @@ class BaseAutoencoderClusterer(BaseDeepClusterer):
             image_shape=image_shape,
             conv_channels=conv_channels,
             batch_size=batch_size,
+            n_iter_no_change=n_iter_no_change,
             learning_rate=learning_rate,
             optimizer=optimizer,
             device=device,
@@ -321,14 +334,18 @@ class BaseAutoencoderClusterer(BaseDeepClusterer):
         self.corruption = corruption
         self.neighbor_weight = neighbor_weight
         self.n_neighbors = n_neighbors
+        self.neighbor_algorithm = neighbor_algorithm
         self.augmentation = augmentation
         self.memory = memory
 
     def _check_params_vs_input(self, X: np.ndarray) -> None:
-        """Also resolves ``_augmentation_shape``, the images ``augmentation`` moves.
+        """Also resolves ``_augmentation_shape`` and ``_neighbor_algorithm``.
 
-        That is ``image_shape`` when set; otherwise the rows must be square
+        ``_augmentation_shape`` is the shape of the images ``augmentation``
+        moves: ``image_shape`` when set; otherwise the rows must be square
         greyscale images, as DEC-DA assumes of flattened input.
+        ``_neighbor_algorithm`` is the search the neighbour term runs (None
+        without one).
         """
         super()._check_params_vs_input(X)
         if self.image_shape is not None and self.pretraining == "layerwise":
@@ -340,6 +357,11 @@ class BaseAutoencoderClusterer(BaseDeepClusterer):
         self._augmentation_shape = None
         if self.augmentation:
             self._augmentation_shape = self._image_shape or _square_image(X.shape[1])
+        self._neighbor_algorithm = None
+        if self.neighbor_weight > 0 and len(X) > 1:
+            self._neighbor_algorithm = resolve_neighbor_algorithm(
+                self.neighbor_algorithm, len(X)
+            )
 
     def _pretrain(
         self, X: np.ndarray, data: torch.Tensor, state: FitState
@@ -349,6 +371,13 @@ class BaseAutoencoderClusterer(BaseDeepClusterer):
         The cache key is ``X``, the :class:`PretrainingSettings` and the seed;
         ``verbose`` and the device copy of ``X`` are left out of it.
         """
+        if self.memory is not None and not _hashable_by_content(X):
+            raise ValueError(
+                "memory caches the pretraining under a hash of X's values, and "
+                f"X of type {type(X.array).__name__} is read a block at a time; "
+                "pass a numpy array, a numpy.memmap or a sparse matrix, or "
+                "memory=None."
+            )
         pretrain = check_memory(self.memory).cache(
             pretrain_autoencoder, ignore=["data", "verbose"]
         )
@@ -376,9 +405,11 @@ class BaseAutoencoderClusterer(BaseDeepClusterer):
             ),
             pretraining=self.pretraining,
             pretrain_epochs=self.pretrain_epochs,
+            n_iter_no_change=self.n_iter_no_change,
             corruption=self.corruption,
             neighbor_weight=self.neighbor_weight,
             n_neighbors=self.n_neighbors,
+            neighbor_algorithm=self._neighbor_algorithm,
             augmentation=self._augmentation_shape,
             batch_size=self.batch_size,
             optimizer=self.optimizer,
@@ -482,7 +513,8 @@ class BaseRefiningClusterer(BaseAutoencoderClusterer):
 
         ``training_labels(iteration)`` runs every ``update_interval``
         iterations and returns the labels of all training rows. Sets
-        ``converged_``, and warns when ``max_epochs`` ran out first.
+        ``converged_`` (stopped by ``tol`` or ``n_iter_no_change``), and warns
+        when ``max_epochs`` ran out first.
         """
         result = self._train(
             module,
@@ -500,15 +532,29 @@ class BaseRefiningClusterer(BaseAutoencoderClusterer):
             **options,
         )
         self.converged_ = bool(result.converged)
-        if not self.converged_ and self.tol > 0 and result.n_epochs > 0:
+        if result.converged is False and result.n_epochs > 0:
+            plateau = options.get("n_iter_no_change", self.n_iter_no_change)
+            loss_rule = (
+                ""
+                if plateau is None
+                else f", and its loss improved within n_iter_no_change={plateau}"
+            )
             warnings.warn(
                 f"The cluster phase of {type(self).__name__} ran max_epochs="
-                f"{self.max_epochs} epochs without meeting tol={self.tol} (the "
-                "fraction of training labels that may still change between two "
-                "checks). Raise max_epochs or tol, or lower cluster_learning_rate.",
+                f"{self.max_epochs} epochs without converging: more than tol="
+                f"{self.tol} of the training labels still changed between two "
+                f"checks{loss_rule}. Raise max_epochs or tol, or lower "
+                "cluster_learning_rate.",
                 ConvergenceWarning,
                 stacklevel=5,
             )
+
+
+def _hashable_by_content(X: np.ndarray | StreamedArray) -> bool:
+    """Whether joblib can hash ``X`` by its values (numpy and scipy arrays)."""
+    if not isinstance(X, StreamedArray):
+        return True
+    return isinstance(X.array, np.ndarray) or scipy.sparse.issparse(X.array)
 
 
 def _square_image(n_features: int) -> tuple[int, int, int]:

@@ -44,7 +44,8 @@ class AutoEncoderKMeans(BaseAutoencoderClusterer):
         Degrees of freedom of the Student's t kernel used by
         :meth:`predict_proba`.
     batch_size : int, default=256
-        Rows per mini-batch for training and per chunk for inference.
+        Rows per mini-batch for training; inference runs in chunks of at
+        least as many rows.
     pretraining : {"end-to-end", "layerwise"}, default="end-to-end"
         How the autoencoder is pretrained: as a whole ("end-to-end", DEC-keras),
         or greedily layer by layer as a stacked denoising autoencoder and then
@@ -53,6 +54,15 @@ class AutoEncoderKMeans(BaseAutoencoderClusterer):
     pretrain_epochs : int, default=100
         Passes over the data to train the autoencoder; with "layerwise", the
         budget of each layer's stage and of the fine-tuning.
+    n_iter_no_change : int or None, default=10
+        Each training phase stops once its mean loss has not improved (by a
+        relative 1e-4) over this many consecutive checks. Each check covers
+        20,000 rows trained on: a fraction of an epoch of large data, which
+        then stops within an epoch once the loss is flat, and several epochs
+        of small data, whose noisy per-epoch loss would stop it too early; the
+        epoch budgets stay upper bounds. As ``n_iter_no_change`` of
+        :class:`~sklearn.neural_network.MLPClassifier` (which checks per
+        epoch). None runs every phase to its budget.
     corruption : float, default=0.0
         Dropout rate of the denoising corruption during pretraining. With
         "end-to-end" it zeroes input values; with "layerwise" it applies to each
@@ -72,10 +82,24 @@ class AutoEncoderKMeans(BaseAutoencoderClusterer):
         0 pretrains the plain autoencoder of DEC-keras.
     n_neighbors : int, default=10
         Nearest neighbours of each row in ``X`` among which ``neighbor_weight``
-        takes the mutual ones, found once by an exact euclidean search on the
-        training data (at most ``n_samples - 1``). The search costs
-        ``n_samples² · n_features`` operations; with ``neighbor_weight=0`` it
-        is skipped.
+        takes the mutual ones, found once on the training data before
+        pretraining (at most ``n_samples - 1``); with ``neighbor_weight=0``
+        there is no search.
+    neighbor_algorithm : {"auto", "exact", "nndescent", "partition"}, \
+            default="auto"
+        How the neighbours of ``n_neighbors`` are searched. "exact" costs
+        ``n_samples² · n_features`` operations. "nndescent" is the approximate
+        NN-descent of pynndescent (an optional dependency: ``pip install
+        skdeepcluster[neighbors]``), chosen over faiss's HNSW because it built
+        the graph of MNIST many times faster at nearly the same recall.
+        "partition" needs nothing more: an exact search within the cells of a
+        k-means partition of about 2,000 rows each
+        (:func:`~skdeepcluster.nn.partitioned_neighbors`), whose cost grows
+        linearly with the rows. "auto" searches exactly up to 20,000 rows and
+        approximately beyond, with "nndescent" when pynndescent is installed
+        and otherwise "partition" and an
+        :class:`~skdeepcluster.ApproximateNeighborsWarning`. Times and recalls
+        are on the :doc:`benchmark page </benchmarks>`.
     augmentation : bool, default=False
         Pretrain on randomly shifted (by up to 10% of the width and height)
         and rotated (by up to 10 degrees) copies of the images, drawn afresh
@@ -102,7 +126,8 @@ class AutoEncoderKMeans(BaseAutoencoderClusterer):
         Seeds network initialisation, batch order and k-means. The same integer
         gives the same labels on the CPU.
     verbose : int, default=0
-        0 silent, 1 a progress bar per phase (needs tqdm), 2 a line per epoch.
+        0 silent, 1 a progress bar per phase (needs tqdm), 2 a line per
+        history entry.
 
     Attributes
     ----------
@@ -113,10 +138,13 @@ class AutoEncoderKMeans(BaseAutoencoderClusterer):
     module_ : torch.nn.Module
         The trained :class:`~skdeepcluster.nn.ClusteringAutoencoder`.
     history_ : list of dict
-        One ``{"phase", "epoch", "loss", "n_iterations"}`` entry per epoch.
+        One ``{"phase", "epoch", "loss", "n_iterations"}`` entry per epoch, or
+        per 20,000 rows of a longer epoch; ``epoch`` counts the epochs done.
     n_iter_ : int
-        Number of epochs of the last training phase: the end-to-end
+        Number of epochs begun by the last training phase: the end-to-end
         pretraining (after the layer stages with "layerwise").
+    n_steps_ : int
+        Number of mini-batch updates of the last training phase.
     n_features_in_ : int
         Number of features seen during :meth:`fit`.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -144,7 +172,8 @@ class AutoEncoderKMeans(BaseAutoencoderClusterer):
     neighbours matters, because far fewer mutual pairs join different classes
     than nearest-neighbour pairs do. It costs about half again the pretraining
     time and an exact neighbour search of ``n_samples² · n_features``
-    operations. ``augmentation=True`` (DEC-DA's shifts and rotations) helps
+    operations, or an approximate one on large data (``neighbor_algorithm``).
+    ``augmentation=True`` (DEC-DA's shifts and rotations) helps
     where the classes are invariant to them, as digits are. The figures behind
     these defaults are on the :doc:`benchmark page </benchmarks>`.
 
@@ -186,9 +215,11 @@ class AutoEncoderKMeans(BaseAutoencoderClusterer):
         batch_size: int = 256,
         pretraining: str = "end-to-end",
         pretrain_epochs: int = 100,
+        n_iter_no_change: int | None = 10,
         corruption: float = 0.0,
         neighbor_weight: float = 0.1,
         n_neighbors: int = 10,
+        neighbor_algorithm: str = "auto",
         augmentation: bool = False,
         memory: str | Memory | None = None,
         learning_rate: float = 1e-3,
@@ -206,9 +237,11 @@ class AutoEncoderKMeans(BaseAutoencoderClusterer):
             batch_size=batch_size,
             pretraining=pretraining,
             pretrain_epochs=pretrain_epochs,
+            n_iter_no_change=n_iter_no_change,
             corruption=corruption,
             neighbor_weight=neighbor_weight,
             n_neighbors=n_neighbors,
+            neighbor_algorithm=neighbor_algorithm,
             augmentation=augmentation,
             memory=memory,
             learning_rate=learning_rate,

@@ -17,7 +17,7 @@ device once, and then runs the same steps for every method:
 Then the fitted attributes are set from the module. Inference (``predict``,
 ``predict_proba``, ``transform``, ``score_samples``) runs the per-chunk hooks
 ``_proba_tensor``, ``_transform_tensor`` and ``_score_tensor`` over the rows in
-chunks of ``batch_size``.
+chunks of at least ``batch_size`` rows.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _training
-from ._data import apply_in_chunks, to_device
+from ._data import StreamedArray, apply_in_chunks, is_streamed, to_device
 from ._utils import (
     DeviceWarning,
     Interval,
@@ -54,6 +54,8 @@ from ._utils import (
     resolve_device,
     seeded_torch,
 )
+
+_CHUNK_VALUES = 2**22
 
 ModuleFn = Callable[[torch.nn.Module, torch.Tensor], torch.Tensor]
 """``fn(module, rows)``: a computation of ``module`` on a chunk of rows."""
@@ -106,6 +108,7 @@ class BaseDeepClusterer(
         "image_shape": ["array-like", None],
         "conv_channels": ["array-like", StrOptions({"auto"})],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), None],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "optimizer": [StrOptions(set(_training.OPTIMIZERS))],
         "device": [str, torch.device],
@@ -122,6 +125,7 @@ class BaseDeepClusterer(
         image_shape,
         conv_channels,
         batch_size,
+        n_iter_no_change,
         learning_rate,
         optimizer,
         device,
@@ -134,6 +138,7 @@ class BaseDeepClusterer(
         self.image_shape = image_shape
         self.conv_channels = conv_channels
         self.batch_size = batch_size
+        self.n_iter_no_change = n_iter_no_change
         self.learning_rate = learning_rate
         self.optimizer = optimizer
         self.device = device
@@ -148,8 +153,14 @@ class BaseDeepClusterer(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training rows. Images are passed flattened, with ``image_shape`` set.
+            A :class:`numpy.memmap`, a scipy sparse matrix, a dask array or an
+            h5py or zarr dataset is read a block of rows at a time, checked
+            block by block, and never held whole in memory: training visits
+            the blocks in a random order and the rows of each in a random
+            order, so rows stored sorted (by class, by time) should be
+            shuffled once when written.
         y : None
             Ignored; present for API consistency.
 
@@ -158,7 +169,7 @@ class BaseDeepClusterer(
         self : object
             The fitted estimator.
         """
-        X = validate_data(self, X, dtype=[np.float64, np.float32])
+        X = self._validate_for_fit(X)
         self._check_params_vs_input(X)
         state = FitState(FitSeeds(*draw_seeds(self.random_state, 3)))
         data = to_device(X, self._device)
@@ -171,7 +182,22 @@ class BaseDeepClusterer(
         self._set_fitted_attributes(module, X, state)
         return self
 
-    def _check_params_vs_input(self, X: np.ndarray) -> None:
+    def _validate_for_fit(self, X: ArrayLike) -> np.ndarray | StreamedArray:
+        """``X`` validated whole, or as a :class:`StreamedArray` in one pass.
+
+        Streamed data are checked block by block (NaN and infinity, with the
+        rows named) while their per-feature statistics are computed; their
+        first row goes through ``validate_data``, which records the number of
+        features.
+        """
+        if not is_streamed(X):
+            return validate_data(self, X, dtype=[np.float64, np.float32])
+        rows = StreamedArray(X)
+        validate_data(self, rows[:1], dtype=[np.float64, np.float32])
+        rows.stats()
+        return rows
+
+    def _check_params_vs_input(self, X: np.ndarray | StreamedArray) -> None:
         """Check what needs the data, and resolve the settings of this fit.
 
         Sets ``_device`` and ``_image_shape``; subclasses add what they
@@ -192,13 +218,18 @@ class BaseDeepClusterer(
     def _set_fitted_attributes(
         self, module: torch.nn.Module, X: np.ndarray, state: FitState
     ) -> None:
-        """``module_``, ``labels_`` (as ``predict(X)``), ``history_``, ``n_iter_``."""
+        """``module_``, ``labels_`` (as ``predict(X)``), ``history_``, ``n_iter_``...
+
+        ``n_iter_`` and ``n_steps_`` are the epochs begun and the mini-batch
+        updates of the last training phase.
+        """
         self.module_ = module
         self._inference_copy = None
         self._n_features_out = self._embed(X[:1]).shape[1]
         self.history_ = state.history
         result = state.result
         self.n_iter_ = 0 if result is None else result.n_epochs
+        self.n_steps_ = 0 if result is None else result.n_iterations
         # The same computation as predict(X), done once for both steps.
         proba = self._apply(self._proba_tensor, X)
         columns = proba.argmax(axis=1)
@@ -250,12 +281,14 @@ class BaseDeepClusterer(
     ) -> _training.TrainingResult:
         """Run the one training loop with this estimator's shared settings.
 
-        ``options`` override ``optimizer``/``learning_rate``/``batch_size`` or add
+        ``options`` override ``optimizer``/``learning_rate``/``batch_size``/
+        ``n_iter_no_change`` or add
         the loop's hooks (see :func:`skdeepcluster._training.train`). The
         result is recorded as the fit's last phase.
         """
         settings = {
             "batch_size": self.batch_size,
+            "n_iter_no_change": self.n_iter_no_change,
             "optimizer": self.optimizer,
             "learning_rate": self.learning_rate,
             "verbose": self.verbose,
@@ -284,7 +317,9 @@ class BaseDeepClusterer(
         was_training = module.training
         module.eval()
         try:
-            return apply_in_chunks(lambda rows: fn(module, rows), data, self.batch_size)
+            return apply_in_chunks(
+                lambda rows: fn(module, rows), data, self._chunk_rows()
+            )
         finally:
             module.train(was_training)
 
@@ -324,27 +359,46 @@ class BaseDeepClusterer(
         result = apply_in_chunks(
             lambda rows: fn(module, rows),
             X,
-            self.batch_size,
+            self._chunk_rows(),
             dtype=dtype,
             device=self._device,
             out_device=torch.device("cpu"),
         )
         return result.numpy()
 
+    def _chunk_rows(self) -> int:
+        """Rows per chunk of the computations without gradients.
+
+        ``batch_size``, or more for narrow rows (up to 4,096 rows of at most
+        2**22 values in all): a training batch of a few dozen rows would
+        leave most of the time to per-call overheads on millions of rows.
+        """
+        widest = max(self.batch_size, _CHUNK_VALUES // self.n_features_in_)
+        return min(widest, max(self.batch_size, 4096))
+
     def _embed(self, X: np.ndarray) -> np.ndarray:
         return self._apply(self._transform_tensor, X)
 
-    def _validate_for_inference(self, X: ArrayLike) -> np.ndarray:
+    def _validate_for_inference(self, X: ArrayLike) -> np.ndarray | StreamedArray:
+        """``X`` validated whole, or streamed: its blocks are checked as read."""
         check_is_fitted(self)
-        return validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        if not is_streamed(X):
+            return validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        rows = StreamedArray(X)
+        if rows.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {rows.shape[1]} features, but {type(self).__name__} is "
+                f"expecting {self.n_features_in_} features as input."
+            )
+        return rows
 
     def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Soft cluster assignments of ``X``.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to assign.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Rows to assign; streamed as in :meth:`fit`.
 
         Returns
         -------
@@ -360,8 +414,8 @@ class BaseDeepClusterer(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to assign.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Rows to assign; streamed as in :meth:`fit`.
 
         Returns
         -------
@@ -375,8 +429,8 @@ class BaseDeepClusterer(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to embed.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Rows to embed; streamed as in :meth:`fit`.
 
         Returns
         -------
@@ -391,8 +445,8 @@ class BaseDeepClusterer(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to score.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Rows to score; streamed as in :meth:`fit`.
 
         Returns
         -------
@@ -408,8 +462,8 @@ class BaseDeepClusterer(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to score.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Rows to score; streamed as in :meth:`fit`.
         y : None
             Ignored; present for API consistency.
 
@@ -426,6 +480,7 @@ class BaseDeepClusterer(
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        tags.input_tags.sparse = True
         return tags
 
     def __getstate__(self):

@@ -108,12 +108,22 @@ class DMAEClustering(BaseRefiningClusterer):
         set. In the shallow model the embedding is then ``X`` divided by that
         scalar; False keeps the units of ``X``.
     batch_size : int, default=256
-        Rows per mini-batch for training and per chunk for inference.
+        Rows per mini-batch for training; inference runs in chunks of at
+        least as many rows.
     pretraining : {"end-to-end", "layerwise"}, default="end-to-end"
         How the autoencoder is pretrained; see
         :class:`~skdeepcluster.DECClustering`.
     pretrain_epochs : int, default=100
         Passes over the data to pretrain the autoencoder.
+    n_iter_no_change : int or None, default=10
+        Each training phase stops once its mean loss has not improved (by a
+        relative 1e-4) over this many consecutive checks. Each check covers
+        20,000 rows trained on: a fraction of an epoch of large data, which
+        then stops within an epoch once the loss is flat, and several epochs
+        of small data, whose noisy per-epoch loss would stop it too early; the
+        epoch budgets stay upper bounds. As ``n_iter_no_change`` of
+        :class:`~sklearn.neural_network.MLPClassifier` (which checks per
+        epoch). None runs every phase to its budget.
     corruption : float, default=0.0
         Dropout rate of the denoising corruption during pretraining.
     neighbor_weight : float, default=0.1
@@ -122,6 +132,10 @@ class DMAEClustering(BaseRefiningClusterer):
     n_neighbors : int, default=10
         Neighbours of each row in ``X`` for ``neighbor_weight`` (see
         :class:`~skdeepcluster.AutoEncoderKMeans`).
+    neighbor_algorithm : {"auto", "exact", "nndescent", "partition"}, \
+            default="auto"
+        How those neighbours are searched: exactly up to 20,000 rows,
+        approximately beyond (see :class:`~skdeepcluster.AutoEncoderKMeans`).
     augmentation : bool, default=False
         Pretrain on randomly shifted and rotated images (see
         :class:`~skdeepcluster.AutoEncoderKMeans`); the cluster phase sees the
@@ -151,7 +165,8 @@ class DMAEClustering(BaseRefiningClusterer):
         Seeds network initialisation, batch order and the cluster
         initialisation. The same integer gives the same labels on the CPU.
     verbose : int, default=0
-        0 silent, 1 a progress bar per phase (needs tqdm), 2 a line per epoch.
+        0 silent, 1 a progress bar per phase (needs tqdm), 2 a line per
+        history entry.
 
     Attributes
     ----------
@@ -168,17 +183,21 @@ class DMAEClustering(BaseRefiningClusterer):
         autoencoder): the positive semi-definite ``M_j`` of
         ``d(z, θ_j) = (z - θ_j)ᵀ M_j (z - θ_j)``.
     converged_ : bool
-        Whether the cluster phase stopped on ``tol`` rather than on
-        ``max_epochs`` (which warns with a ``ConvergenceWarning``).
+        Whether the cluster phase stopped on ``tol`` or ``n_iter_no_change``
+        rather than on ``max_epochs`` (which warns with a
+        ``ConvergenceWarning``).
     n_iter_ : int
-        Number of epochs of the last training phase, the cluster phase (a
+        Number of epochs begun by the last training phase, the cluster phase (a
         partial last epoch counts), at most ``max_epochs``.
+    n_steps_ : int
+        Number of mini-batch updates of the last training phase.
     module_ : torch.nn.Module
         The trained :class:`~skdeepcluster.nn.ClusteringAutoencoder` with a
         :class:`~skdeepcluster.nn.DissimilarityMixture` head.
     history_ : list of dict
         One ``{"phase", "epoch", "loss", "n_iterations"}`` entry per epoch of
-        each phase.
+        each phase, or per 20,000 rows of a longer epoch; ``epoch`` counts the
+        epochs done.
     n_features_in_ : int
         Number of features seen during :meth:`fit`.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -299,9 +318,11 @@ class DMAEClustering(BaseRefiningClusterer):
         batch_size: int = 256,
         pretraining: str = "end-to-end",
         pretrain_epochs: int = 100,
+        n_iter_no_change: int | None = 10,
         corruption: float = 0.0,
         neighbor_weight: float = 0.1,
         n_neighbors: int = 10,
+        neighbor_algorithm: str = "auto",
         augmentation: bool = False,
         memory: str | Memory | None = None,
         learning_rate: float = 1e-3,
@@ -322,9 +343,11 @@ class DMAEClustering(BaseRefiningClusterer):
             batch_size=batch_size,
             pretraining=pretraining,
             pretrain_epochs=pretrain_epochs,
+            n_iter_no_change=n_iter_no_change,
             corruption=corruption,
             neighbor_weight=neighbor_weight,
             n_neighbors=n_neighbors,
+            neighbor_algorithm=neighbor_algorithm,
             augmentation=augmentation,
             memory=memory,
             learning_rate=learning_rate,

@@ -12,6 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 from torch.nn import functional as F
 
 from ._base import BaseDeepClusterer, FitState, _relabel
+from ._data import column_stats
 from ._utils import Interval, StrOptions, draw_seeds, to_numpy
 from .nn import GaussianMixtureVAE, losses
 
@@ -104,8 +105,18 @@ class GMVAEClustering(BaseDeepClusterer):
         fits clusters of unequal sizes by moving rows between them.
     max_epochs : int, default=100
         Passes over the data.
+    n_iter_no_change : int or None, default=10
+        Each training phase stops once its mean loss has not improved (by a
+        relative 1e-4) over this many consecutive checks. Each check covers
+        20,000 rows trained on: a fraction of an epoch of large data, which
+        then stops within an epoch once the loss is flat, and several epochs
+        of small data, whose noisy per-epoch loss would stop it too early;
+        ``max_epochs`` and ``init_iterations`` stay upper bounds. As
+        ``n_iter_no_change`` of :class:`~sklearn.neural_network.MLPClassifier`
+        (which checks per epoch). None runs every phase to its budget.
     batch_size : int, default=64
-        Rows per mini-batch for training and per chunk for inference.
+        Rows per mini-batch for training; inference runs in chunks of at
+        least as many rows.
     learning_rate : float, default=1e-3
         Step size of the optimizer.
     optimizer : {"adam", "sgd"}, default="adam"
@@ -117,7 +128,8 @@ class GMVAEClustering(BaseDeepClusterer):
         Seeds initialisation, batch order, the Gumbel and Gaussian noise and
         :meth:`sample`. The same integer gives the same labels on the CPU.
     verbose : int, default=0
-        0 silent, 1 a progress bar (needs tqdm), 2 a line per epoch.
+        0 silent, 1 a progress bar (needs tqdm), 2 a line per history
+        entry.
 
     Attributes
     ----------
@@ -129,12 +141,16 @@ class GMVAEClustering(BaseDeepClusterer):
         Mixing weights ``p(y)``, ordered as the labels; uniform when
         ``learn_weights=False``.
     history_ : list of dict
-        One ``{"phase", "epoch", "loss", "n_iterations"}`` entry per epoch:
+        One ``{"phase", "epoch", "loss", "n_iterations"}`` entry per epoch,
+        or per 20,000 rows of a longer epoch (``epoch`` counts the epochs
+        done):
         phase "init" for the k-means warm start, "train" for the ELBO training
         (loss = negative ELBO with free bits).
     n_iter_ : int
-        Number of epochs of the last training phase, the "train" phase, at
+        Number of epochs begun by the last training phase, the "train" phase, at
         most ``max_epochs``.
+    n_steps_ : int
+        Number of mini-batch updates of the last training phase.
     n_features_in_ : int
         Number of features seen during :meth:`fit`.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -219,6 +235,7 @@ class GMVAEClustering(BaseDeepClusterer):
         free_bits: float = 0.5,
         learn_weights: bool = True,
         max_epochs: int = 100,
+        n_iter_no_change: int | None = 10,
         batch_size: int = 64,
         learning_rate: float = 1e-3,
         optimizer: str = "adam",
@@ -233,6 +250,7 @@ class GMVAEClustering(BaseDeepClusterer):
             image_shape=image_shape,
             conv_channels=conv_channels,
             batch_size=batch_size,
+            n_iter_no_change=n_iter_no_change,
             learning_rate=learning_rate,
             optimizer=optimizer,
             device=device,
@@ -254,10 +272,11 @@ class GMVAEClustering(BaseDeepClusterer):
 
     def _check_params_vs_input(self, X: np.ndarray) -> None:
         super()._check_params_vs_input(X)
-        if self.likelihood == "bernoulli" and (X.min() < 0 or X.max() > 1):
+        stats = column_stats(X)
+        if self.likelihood == "bernoulli" and (stats.min < 0 or stats.max > 1):
             raise ValueError(
                 "likelihood='bernoulli' needs X in [0, 1]; got values in "
-                f"[{X.min():.4g}, {X.max():.4g}]. Scale X (e.g. with MinMaxScaler) "
+                f"[{stats.min:.4g}, {stats.max:.4g}]. Scale X (e.g. with MinMaxScaler) "
                 "or use likelihood='gaussian'."
             )
 
@@ -275,9 +294,10 @@ class GMVAEClustering(BaseDeepClusterer):
             # One scale for all features: standardising each one would blow
             # near-constant features (an image's border pixels) up to the size
             # of the informative ones.
-            scale = np.sqrt(X.var(axis=0).mean())
+            stats = column_stats(X)
+            scale = np.sqrt(stats.var.mean())
             with torch.no_grad():
-                module.input_mean.copy_(torch.as_tensor(X.mean(axis=0)))
+                module.input_mean.copy_(torch.as_tensor(stats.mean))
                 module.input_scale.fill_(scale if scale > 0 else 1.0)
         module.prior_logits.requires_grad_(self.learn_weights)
         return module

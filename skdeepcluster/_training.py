@@ -1,11 +1,21 @@
 """The one mini-batch training loop used by every phase of every estimator.
 
-Data lives on the device as one tensor; each epoch walks through a permutation
-drawn from a seeded :class:`torch.Generator` in index slices, so there is no
-per-sample ``DataLoader`` and no copy of the data per epoch. A method supplies a
+Data in memory lives on the device as one tensor; each epoch walks through a
+permutation drawn from a seeded :class:`torch.Generator` in index slices, so
+there is no per-sample ``DataLoader`` and no copy of the data per epoch.
+Streamed data (:class:`~skdeepcluster._data.StreamedRows`) are visited block by
+block, the blocks and the rows within each in a random order. A method supplies a
 batch loss and, where it needs them, a hook called every ``interval`` iterations
 (DEC's target update) whose labels feed the loop's ``tol`` monitor, and one
 called at the end of each epoch (schedules).
+
+The loop stops a phase by convergence, not only by its epoch budget: it checks
+the mean loss of every :data:`CHECK_ROWS` rows trained on (several epochs of
+small data, a fraction of an epoch of large data) and stops after
+``n_iter_no_change`` checks without improvement: the rule of scikit-learn's
+``MLPClassifier``, counted in rows rather than epochs so that an epoch of
+millions of rows is not waited out and a small data set is not stopped by the
+noise of a few batches.
 """
 
 from __future__ import annotations
@@ -17,6 +27,8 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import NamedTuple
 
 import torch
+
+from ._data import StreamedRows
 
 BatchLoss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 """``batch_loss(batch, indices) -> scalar loss``; ``indices`` index the full data."""
@@ -37,11 +49,27 @@ OPTIMIZERS = {
 """The optimizers an estimator's ``optimizer`` parameters name, with their options."""
 
 
+CHECK_ROWS = 20_000
+"""Rows behind each loss check: the loss is recorded every epoch or every
+CHECK_ROWS rows, whichever comes first, and checked for improvement over at
+least CHECK_ROWS rows (one record of a long epoch, several epochs of small
+data). Large enough that the mean loss of a check is a precise number (its
+noise is below the improvements that matter), small enough that a phase on
+millions of rows is checked every few seconds."""
+
+MIN_IMPROVEMENT = 1e-4
+"""Relative decrease of the checked loss below the best so far that counts as
+an improvement (``MLPClassifier``'s ``tol``, relative so that it means the same
+for every loss scale)."""
+
+
 class TrainingResult(NamedTuple):
     """What a call to :func:`train` did.
 
-    ``converged`` is None when the phase had no ``tol`` monitor, else whether
-    the monitor stopped it before ``n_epochs`` ran out.
+    ``n_epochs`` counts the epochs begun (a phase stopped within its first
+    epoch ran one). ``converged`` is None when the phase had no monitor
+    (``n_iter_no_change`` and ``on_interval`` both None), else whether a monitor
+    stopped it before its budget ran out.
     """
 
     n_epochs: int
@@ -68,6 +96,32 @@ class LabelChangeMonitor:
             self.converged = changed < self.tol
         self._previous = labels
         return self.converged
+
+
+class LossPlateauMonitor:
+    """The ``n_iter_no_change`` rule: converged once the loss stopped improving.
+
+    Each call passes the mean loss of one check; after ``n_iter_no_change``
+    consecutive checks that did not improve on the best loss so far by
+    :data:`MIN_IMPROVEMENT` (relative), it returns True. None never stops.
+    """
+
+    def __init__(self, n_iter_no_change: int | None):
+        self.n_iter_no_change = n_iter_no_change
+        self.best = math.inf
+        self.n_without_improvement = 0
+
+    def __call__(self, loss: float) -> bool:
+        threshold = self.best - MIN_IMPROVEMENT * abs(self.best)
+        if not math.isfinite(self.best) or loss < threshold:
+            self.best = loss
+            self.n_without_improvement = 0
+        else:
+            self.n_without_improvement += 1
+        return (
+            self.n_iter_no_change is not None
+            and self.n_without_improvement >= self.n_iter_no_change
+        )
 
 
 def make_optimizer(
@@ -131,6 +185,7 @@ def train(
     learning_rate: float,
     generator: torch.Generator,
     history: list[dict],
+    n_iter_no_change: int | None = None,
     verbose: int = 0,
     parameters: Iterable[torch.nn.Parameter] | None = None,
     max_iterations: int | None = None,
@@ -140,15 +195,20 @@ def train(
     on_epoch_end: EpochHook | None = None,
     learning_rate_name: str = "learning_rate",
 ) -> TrainingResult:
-    """Minimise ``batch_loss`` over mini-batches of ``data`` for ``n_epochs``.
+    """Minimise ``batch_loss`` over mini-batches of ``data``.
+
+    Training stops at the first of: ``n_epochs`` epochs, ``max_iterations``
+    updates, ``n_iter_no_change`` loss checks without improvement, or the
+    ``tol`` monitor of ``on_interval``.
 
     Parameters
     ----------
     module : torch.nn.Module
         Put in training mode; its parameters are optimised unless ``parameters``
         names a subset.
-    data : torch.Tensor of shape (n_samples, n_features)
-        All training rows, already on the training device.
+    data : torch.Tensor of shape (n_samples, n_features) or StreamedRows
+        All training rows, already on the training device, or streamed rows
+        that put one block at a time there.
     batch_loss : callable
         ``batch_loss(batch, indices)`` returns the scalar loss of the rows
         ``data[indices]`` (passed as ``batch``).
@@ -162,10 +222,16 @@ def train(
         Draws the per-epoch permutations; on the same device as ``data``.
     history : list of dict
         One ``{"phase", "epoch", "loss", "n_iterations"}`` dict is appended per
-        epoch, where ``loss`` is the epoch's mean over samples.
+        epoch, or every :data:`CHECK_ROWS` rows when an epoch is longer:
+        ``loss`` is the mean over the rows since the previous one, ``epoch``
+        the epochs done (a fraction within an epoch).
+    n_iter_no_change : int, optional
+        Stop after this many consecutive checks (each over at least
+        :data:`CHECK_ROWS` rows) whose mean loss did not improve on the best
+        one (:class:`LossPlateauMonitor`); None never stops on the loss.
     verbose : int, default=0
         0 silent, 1 a progress bar per phase (tqdm, if installed), 2 a line per
-        epoch.
+        history entry.
     max_iterations : int, optional
         Stop after this many mini-batch updates, if ``n_epochs`` has not
         run out first.
@@ -187,14 +253,14 @@ def train(
     Returns
     -------
     TrainingResult
-        Epochs and iterations run, and whether the ``tol`` monitor stopped
-        training (None without ``on_interval``).
+        Epochs begun and iterations run, and whether a monitor stopped
+        training.
 
     Raises
     ------
     ValueError
-        If an epoch's mean loss is NaN or infinite; checked once per epoch so
-        that the loop does not wait on the device after every batch.
+        If the loss of a history entry is NaN or infinite; checked once per
+        entry so that the loop does not wait on the device after every batch.
     """
     module.train()
     if parameters is None:
@@ -202,71 +268,117 @@ def train(
     optim = make_optimizer(optimizer, parameters, learning_rate)
     n_samples = data.shape[0]
     batch_size = min(batch_size, n_samples)
+    if isinstance(data, StreamedRows):
+        batches_per_epoch = data.n_batches(batch_size)
+    else:
+        batches_per_epoch = math.ceil(n_samples / batch_size)
     if interval is None:
-        interval = math.ceil(n_samples / batch_size)
-    monitor = LabelChangeMonitor(tol)
-    progress = _Progress(phase, n_epochs, verbose)
+        interval = batches_per_epoch
+    record_every = math.ceil(min(n_samples, CHECK_ROWS) / batch_size)
+    total_iterations = n_epochs * batches_per_epoch
+    if max_iterations is not None:
+        total_iterations = min(total_iterations, max_iterations)
+    labels_monitor = LabelChangeMonitor(tol)
+    loss_monitor = LossPlateauMonitor(n_iter_no_change)
+    progress = _Progress(phase, total_iterations, verbose)
+    total = torch.zeros((), device=data.device)
+    seen = since = 0  # rows and iterations since the last record
+    window_total, window_seen = 0.0, 0  # loss and rows since the last check
     iteration = 0
-    epochs_run = 0
     stopped = False
+
+    def record() -> bool:
+        """Record the loss since the previous record; True if it stopped improving.
+
+        The plateau monitor reads the mean over at least CHECK_ROWS rows: one
+        record of a long epoch, several epochs of small data.
+        """
+        nonlocal total, seen, since, window_total, window_seen
+        loss = (total / seen).item()
+        epochs = iteration / batches_per_epoch
+        _check_finite(loss, phase, epochs, learning_rate_name, learning_rate)
+        history.append(
+            {"phase": phase, "epoch": epochs, "loss": loss, "n_iterations": iteration}
+        )
+        progress.update(iteration, epochs, loss)
+        window_total += loss * seen
+        window_seen += seen
+        total = torch.zeros((), device=data.device)
+        seen = since = 0
+        if window_seen < CHECK_ROWS:
+            return False
+        plateau = loss_monitor(window_total / window_seen)
+        window_total, window_seen = 0.0, 0
+        return plateau
+
     try:
         with flushed_subnormals(data.device):
             for epoch in range(1, n_epochs + 1):
-                order = torch.randperm(
-                    n_samples, generator=generator, device=data.device
-                )
-                total = torch.zeros((), device=data.device)
-                seen = 0
-                for start in range(0, n_samples, batch_size):
-                    if max_iterations is not None and iteration >= max_iterations:
-                        stopped = True
+                for batch, indices in _epoch_batches(data, batch_size, generator):
+                    if iteration >= total_iterations:
                         break
                     if on_interval is not None and iteration % interval == 0:
                         labels = on_interval(iteration)
-                        stopped = labels is not None and monitor(labels)
+                        stopped = labels is not None and labels_monitor(labels)
                         if stopped:
                             break
-                    indices = order[start : start + batch_size]
-                    loss = batch_loss(data[indices], indices)
+                    loss = batch_loss(batch, indices)
                     optim.zero_grad(set_to_none=True)
                     loss.backward()
                     optim.step()
                     total += loss.detach() * indices.shape[0]
                     seen += indices.shape[0]
                     iteration += 1
-                if seen:
-                    epochs_run += 1
-                    epoch_loss = (total / seen).item()
-                    _check_finite(
-                        epoch_loss, phase, epoch, learning_rate_name, learning_rate
-                    )
-                    history.append(
-                        {
-                            "phase": phase,
-                            "epoch": epoch,
-                            "loss": epoch_loss,
-                            "n_iterations": iteration,
-                        }
-                    )
-                    progress.update(epoch, epoch_loss)
-                if stopped:
-                    break
-                if on_epoch_end is not None:
-                    on_epoch_end(epoch)
+                    since += 1
+                    if since == record_every or iteration % batches_per_epoch == 0:
+                        stopped = record()
+                        if stopped:
+                            break
+                else:  # the whole epoch ran
+                    if on_epoch_end is not None:
+                        on_epoch_end(epoch)
+                    continue
+                break
+            if seen:
+                record()
     finally:
         optim.zero_grad(set_to_none=True)
         progress.close()
         module.eval()
-    converged = None if on_interval is None else monitor.converged
-    return TrainingResult(epochs_run, iteration, converged)
+    monitored = (on_interval is not None and tol > 0) or n_iter_no_change is not None
+    converged = stopped if monitored else None
+    return TrainingResult(
+        math.ceil(iteration / batches_per_epoch), iteration, converged
+    )
+
+
+def _epoch_batches(
+    data: torch.Tensor | StreamedRows, batch_size: int, generator: torch.Generator
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """``(batch, indices)`` of one epoch, in an order drawn from ``generator``.
+
+    A tensor is visited in one permutation of its rows; streamed rows block by
+    block, in a random order of blocks and of the rows within each.
+    """
+    blocks = data.blocks(generator) if isinstance(data, StreamedRows) else [(0, data)]
+    for offset, rows in blocks:
+        order = torch.randperm(len(rows), generator=generator, device=rows.device)
+        for start in range(0, len(rows), batch_size):
+            local = order[start : start + batch_size]
+            yield rows[local], local + offset if offset else local
 
 
 def _check_finite(
-    loss: float, phase: str, epoch: int, learning_rate_name: str, learning_rate: float
+    loss: float,
+    phase: str,
+    epochs: float,
+    learning_rate_name: str,
+    learning_rate: float,
 ) -> None:
     if not math.isfinite(loss):
         raise ValueError(
-            f"The {phase} loss became {loss} at epoch {epoch}; training stopped. "
+            f"The {phase} loss became {loss} after {epochs:.3g} epochs; training "
+            "stopped. "
             f"Lower {learning_rate_name} (now {learning_rate}), scale the input "
             "features (e.g. with StandardScaler or MinMaxScaler), and drop "
             "constant or extreme-valued columns."
@@ -274,12 +386,13 @@ def _check_finite(
 
 
 class _Progress:
-    """Progress display that reads the loop's per-epoch losses (verbose 1 or 2)."""
+    """Progress display that reads the loop's history entries (verbose 1 or 2)."""
 
-    def __init__(self, phase: str, n_epochs: int, verbose: int):
+    def __init__(self, phase: str, total_iterations: int, verbose: int):
         self.phase = phase
-        self.n_epochs = n_epochs
+        self.total_iterations = total_iterations
         self.verbose = verbose
+        self.done = 0
         self.bar = None
         if verbose == 1:
             try:
@@ -287,18 +400,20 @@ class _Progress:
             except ImportError:
                 self.verbose = 2
             else:
-                self.bar = tqdm(total=n_epochs, desc=phase, unit="epoch")
+                self.bar = tqdm(total=total_iterations, desc=phase, unit="batch")
 
-    def update(self, epoch: int, loss: float) -> None:
+    def update(self, iteration: int, epochs: float, loss: float) -> None:
         if self.bar is not None:
-            self.bar.update(1)
-            self.bar.set_postfix(loss=f"{loss:.4g}")
+            self.bar.update(iteration - self.done)
+            self.bar.set_postfix(epoch=f"{epochs:.3g}", loss=f"{loss:.4g}")
         elif self.verbose >= 2:
             print(
-                f"[{self.phase}] epoch {epoch}/{self.n_epochs} loss={loss:.6g}",
+                f"[{self.phase}] epoch {epochs:.3g} iteration {iteration}/"
+                f"{self.total_iterations} loss={loss:.6g}",
                 file=sys.stdout,
                 flush=True,
             )
+        self.done = iteration
 
     def close(self) -> None:
         if self.bar is not None:

@@ -18,7 +18,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 
 from skdeepcluster import (
+    AutoEncoderKMeans,
     DeviceWarning,
+    GMVAEClustering,
     _autoencoder,
     _base,
     _training,
@@ -165,6 +167,40 @@ def test_history_records_every_epoch_of_every_phase(estimator, blobs):
     assert all(np.isfinite(h["loss"]) for h in model.history_)
 
 
+@pytest.mark.parametrize(
+    ("estimator", "phase", "budget"),
+    [
+        (
+            AutoEncoderKMeans(3, hidden_layer_sizes=(8,), latent_dim=2),
+            "pretrain",
+            {"pretrain_epochs": 400},
+        ),
+        (
+            GMVAEClustering(
+                3, hidden_layer_sizes=(8,), latent_dim=2, init_iterations=10
+            ),
+            "train",
+            {"max_epochs": 400},
+        ),
+    ],
+    ids=["AutoEncoderKMeans", "GMVAEClustering"],
+)
+def test_a_phase_stops_once_its_loss_is_flat(
+    estimator, phase, budget, blobs, monkeypatch
+):
+    X, _ = blobs
+    # One check per epoch of the 90 rows (one batch each).
+    monkeypatch.setattr(_training, "CHECK_ROWS", len(X))
+    model = clone(estimator).set_params(random_state=0, **budget).fit(X)
+    epochs = [h for h in model.history_ if h["phase"] == phase]
+    assert model.n_iter_ == len(epochs) < 400
+    # The last n_iter_no_change=10 epochs did not improve on the best before.
+    losses = [h["loss"] for h in epochs]
+    assert min(losses[-10:]) > min(losses[:-10]) * (1 - 1e-4)
+    budgeted = clone(model).set_params(n_iter_no_change=None).fit(X)
+    assert budgeted.n_iter_ == 400
+
+
 @ESTIMATORS
 def test_verbose_two_prints_a_line_per_epoch(estimator, blobs, capsys):
     X, _ = blobs
@@ -208,11 +244,21 @@ def test_exploding_loss_stops_with_advice(estimator, blobs):
 
 
 @ESTIMATORS
-def test_inference_runs_in_chunks_of_batch_size(estimator, blobs, monkeypatch):
+@pytest.mark.parametrize(
+    ("chunk_values", "expected"),
+    [(4 * 8, 16), (4 * 40, 40), (2**22, 90)],
+    ids=["batch-size", "wider", "capped"],
+)
+def test_inference_runs_in_chunks_of_at_least_batch_size(
+    estimator, blobs, monkeypatch, chunk_values, expected
+):
     X, _ = blobs
     model = (
         clone(estimator).set_params(n_clusters=3, batch_size=16, random_state=0).fit(X)
     )
+    # Chunks hold at most chunk_values values, at least batch_size rows and at
+    # most 4,096 rows (here all 90).
+    monkeypatch.setattr(_base, "_CHUNK_VALUES", chunk_values)
     sizes = []
     transform_tensor = model._transform_tensor
 
@@ -222,7 +268,7 @@ def test_inference_runs_in_chunks_of_batch_size(estimator, blobs, monkeypatch):
 
     monkeypatch.setattr(model, "_transform_tensor", spy)
     model.transform(X)
-    assert max(sizes) == 16 and sum(sizes) == X.shape[0]
+    assert max(sizes) == expected and sum(sizes) == X.shape[0]
 
 
 @ESTIMATORS
@@ -263,11 +309,17 @@ def test_row_results_do_not_depend_on_the_rest_of_the_call(estimator, blobs):
             "infinity",
         ),
         (lambda X: X.astype(str).astype(object) + "x", ValueError, "could not convert"),
-        (lambda X: sp.csr_matrix(X), TypeError, "[Ss]parse"),
+        (
+            lambda X: sp.csr_matrix(
+                np.where(np.arange(X.size).reshape(X.shape) == 5, np.nan, X)
+            ),
+            ValueError,
+            r"NaN or infinity in 1 of rows 0 to 89 \(the first: row 1\)",
+        ),
         (lambda X: X[:, 0], ValueError, "Expected 2D array"),
         (lambda X: X[:0], ValueError, "0 sample"),
     ],
-    ids=["nan", "inf", "strings", "sparse", "1d", "empty"],
+    ids=["nan", "inf", "strings", "sparse-nan", "1d", "empty"],
 )
 def test_bad_training_input_is_rejected(estimator, blobs, make_bad, error, message):
     X, _ = blobs

@@ -20,9 +20,11 @@ SETTINGS = {
     "image_shape": None,
     "conv_channels": (4,),
     "pretrain_epochs": 2,
+    "n_iter_no_change": None,
     "corruption": 0.2,
     "neighbor_weight": 0.0,
     "n_neighbors": 5,
+    "neighbor_algorithm": "exact",
     "augmentation": None,
     "batch_size": 16,
     "optimizer": "adam",
@@ -148,7 +150,7 @@ def test_the_neighbour_term_draws_mutual_neighbours_only():
             return rows
 
     loss = _autoencoder._neighbor_loss(
-        Identity(), x, 4, torch.Generator().manual_seed(0)
+        Identity(), x, nearest_neighbors(x, 4), torch.Generator().manual_seed(0)
     )
     indices = torch.arange(60)
     for _ in range(50):
@@ -170,8 +172,10 @@ def test_the_neighbour_term_is_added_to_the_fine_tuning_only(blobs, monkeypatch)
     searched = []
     monkeypatch.setattr(
         _autoencoder,
-        "nearest_neighbors",
-        lambda data, k: searched.append(k) or nearest_neighbors(data, k),
+        "find_neighbors",
+        lambda data, k, algorithm, seed: (
+            searched.append(k) or nearest_neighbors(data, k)
+        ),
     )
     plain = pretrain(X, pretraining="layerwise")
     result = pretrain(X, pretraining="layerwise", neighbor_weight=1.0, n_neighbors=500)

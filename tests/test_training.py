@@ -4,7 +4,12 @@ import pytest
 import torch
 
 from skdeepcluster import _training
-from skdeepcluster._training import LabelChangeMonitor, make_optimizer, train
+from skdeepcluster._training import (
+    LabelChangeMonitor,
+    LossPlateauMonitor,
+    make_optimizer,
+    train,
+)
 
 
 def _setup(n_samples=10, seed=0):
@@ -126,7 +131,7 @@ def test_interval_hook_without_labels_or_tol_never_stops():
         on_interval=lambda iteration: calls.append(iteration),
     )
     assert calls == [0, 4, 8] and result.n_iterations == 9
-    assert result.converged is False
+    assert result.converged is None  # tol=0: nothing could stop it
 
 
 def test_interval_defaults_to_one_epoch():
@@ -152,6 +157,80 @@ def test_max_iterations_stops_within_an_epoch():
     )
     assert result.n_iterations == 5 and result.n_epochs == 2
     assert [h["n_iterations"] for h in history] == [3, 5]
+
+
+def test_a_long_epoch_is_checked_every_check_rows(monkeypatch):
+    monkeypatch.setattr(_training, "CHECK_ROWS", 4)
+    module, data = _setup()
+    result, history = _run(
+        module,
+        data,
+        lambda batch, indices: module(batch).pow(2).mean(),
+        n_epochs=2,
+        batch_size=2,
+    )
+    # Every 2 batches of 2 rows, and at the end of each 5-batch epoch.
+    assert [h["n_iterations"] for h in history] == [2, 4, 5, 7, 9, 10]
+    assert [h["epoch"] for h in history] == [0.4, 0.8, 1.0, 1.4, 1.8, 2.0]
+    assert result.n_epochs == 2 and result.converged is None
+
+
+def test_a_flat_loss_stops_training_after_n_iter_no_change_checks(monkeypatch):
+    monkeypatch.setattr(_training, "CHECK_ROWS", 4)
+    module, data = _setup()
+    result, history = _run(
+        module,
+        data,
+        lambda batch, indices: module(batch).sum() * 0 + 1.0,
+        n_epochs=100,
+        batch_size=2,
+        n_iter_no_change=3,
+    )
+    # Records after 2, 4, 5, 7 and 9 batches; the one after 5 covers 2 rows
+    # and joins the next in one check. The first check sets the best loss,
+    # three more without improvement stop in the second epoch.
+    assert [h["n_iterations"] for h in history] == [2, 4, 5, 7, 9]
+    assert result.n_iterations == 9
+    assert result.converged and result.n_epochs == 2
+
+
+def test_small_data_is_checked_over_several_epochs(monkeypatch):
+    monkeypatch.setattr(_training, "CHECK_ROWS", 25)
+    module, data = _setup()
+    result, history = _run(
+        module,
+        data,
+        lambda batch, indices: module(batch).sum() * 0 + 1.0,
+        n_epochs=100,
+        n_iter_no_change=2,
+    )
+    # A check every 3 epochs of 10 rows: the best at epoch 3, then 6 and 9.
+    assert len(history) == 9 and result.n_epochs == 9 and result.converged
+
+
+def test_a_loss_that_keeps_improving_runs_its_whole_budget(monkeypatch):
+    monkeypatch.setattr(_training, "CHECK_ROWS", 10)
+    module, data = _setup()
+    steps = []
+
+    def loss(batch, indices):
+        steps.append(1)
+        return module(batch).sum() * 0 + 1.0 / len(steps)
+
+    result, history = _run(module, data, loss, n_epochs=20, n_iter_no_change=2)
+    assert result.n_epochs == 20 and result.converged is False
+    assert len(history) == 20
+
+
+def test_loss_plateau_monitor_counts_checks_without_relative_improvement():
+    monitor = LossPlateauMonitor(n_iter_no_change=2)
+    assert not monitor(-10.0)  # the first check is the best so far
+    assert not monitor(-10.0005)  # better by 5e-5 of |best|: no improvement
+    assert not monitor(-10.01)  # an improvement resets the count
+    assert not monitor(-10.01)
+    assert monitor(-9.0)
+    never = LossPlateauMonitor(n_iter_no_change=None)
+    assert not any(never(1.0) for _ in range(50))
 
 
 def test_epoch_hook_runs_after_every_epoch():
@@ -190,7 +269,7 @@ def test_only_the_given_parameters_are_updated():
 def test_non_finite_loss_stops_training_with_advice():
     module, data = _setup()
     with pytest.raises(
-        ValueError, match=r"The test loss became nan at epoch 1.*learning_rate"
+        ValueError, match=r"The test loss became nan after 1 epochs.*learning_rate"
     ):
         _run(module, data, lambda batch, indices: module(batch).sum() * float("nan"))
 

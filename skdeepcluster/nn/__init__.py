@@ -10,7 +10,7 @@ from ._clustering import ClusteringAutoencoder, ScaleAutoencoder
 from ._conv import ConvAutoencoder, ConvDecoder, ConvEncoder, conv_channels_for
 from ._gmvae import GaussianMixtureVAE
 from ._mlp import MLPAutoencoder
-from ._neighbors import mutual_neighbors, nearest_neighbors
+from ._neighbors import mutual_neighbors, nearest_neighbors, partitioned_neighbors
 from .dissimilarities import DissimilarityMixture
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "losses",
     "mutual_neighbors",
     "nearest_neighbors",
+    "partitioned_neighbors",
     "random_affine",
     "squared_distances",
 ]
