@@ -1,19 +1,21 @@
-"""Time and recall of k-nearest-neighbour graphs: exact search and two libraries.
+"""Time and recall of k-nearest-neighbour graphs: exact, partitioned, libraries.
 
-The pretraining's neighbour term needs each row's ``n_neighbors`` nearest rows.
-The package searches exactly (``nn.nearest_neighbors``, ``n² · d``); this script
-measures, on MNIST rows (tiled with small noise beyond 70,000), how long the
-exact search and two approximate libraries take to build the whole graph and
-what fraction of the true neighbours they find (recall, on a sample of rows
-whose exact neighbours are computed against all rows). A first call on 500
-rows, timed apart, takes each method's one-off costs (numba's compilation for
-pynndescent). It informs the choice
-of an optional extra for large data; it is not run by the tests.
+The pretraining's neighbour term needs each row's ``n_neighbors`` nearest rows
+(``neighbor_algorithm``). This script measures, on MNIST rows (tiled with
+small noise beyond 70,000), how long each search takes to build the whole
+graph and what fraction of the true neighbours it finds (recall, on a sample
+of rows whose exact neighbours are computed against all rows): the package's
+exact search, its k-means-partitioned search ("partition") and its pynndescent
+wrapper ("nndescent"), and for comparison pynndescent and faiss's HNSW called
+directly. A first call on 500 rows, timed apart, takes each method's one-off
+costs (numba's compilation for pynndescent). It is not run by the tests.
 
 Examples::
 
     python benchmarks/neighbors.py --data ../shared/data/mnist_70k_uint8.npz
     python benchmarks/neighbors.py --data mnist.npz --n 250000 --methods pynndescent
+    python benchmarks/neighbors.py --data mnist.npz --n 1000000 \
+        --methods partition nndescent
 
 Each measurement is appended as a JSON line to ``<out>/neighbors.jsonl``.
 """
@@ -30,6 +32,7 @@ import numpy as np
 import torch
 from run import git_commit, machine
 
+from skdeepcluster._neighbors import find_neighbors
 from skdeepcluster.datasets import load_mnist
 from skdeepcluster.nn import nearest_neighbors
 
@@ -45,7 +48,9 @@ def rows(path: str, n: int, seed: int) -> np.ndarray:
     if n <= len(X):
         return X[rng.choice(len(X), n, replace=False)]
     tiled = X[np.arange(n) % len(X)]
-    tiled[len(X) :] += rng.normal(0, 0.01, tiled[len(X) :].shape).astype(np.float32)
+    for start in range(len(X), n, 100_000):
+        block = tiled[start : start + 100_000]
+        block += rng.normal(0, 0.01, block.shape).astype(np.float32)
     return tiled
 
 
@@ -71,6 +76,9 @@ def without_self(indices: np.ndarray, k: int) -> np.ndarray:
 def graph(method: str, X: np.ndarray, k: int, seed: int) -> np.ndarray:
     if method == "exact":
         return nearest_neighbors(torch.from_numpy(X), k).numpy()
+    if method in ("partition", "nndescent"):
+        # The package's own searches, as neighbor_algorithm runs them.
+        return find_neighbors(torch.from_numpy(X), k, method, seed).numpy()
     if method == "pynndescent":
         from pynndescent import NNDescent
 
