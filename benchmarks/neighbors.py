@@ -6,8 +6,9 @@ small noise beyond 70,000), how long each search takes to build the whole
 graph and what fraction of the true neighbours it finds (recall, on a sample
 of rows whose exact neighbours are computed against all rows): the package's
 exact search, its k-means-partitioned search ("partition") and its pynndescent
-wrapper ("nndescent"), and for comparison pynndescent and faiss's HNSW called
-directly. A first call on 500 rows, timed apart, takes each method's one-off
+wrapper ("nndescent"), what ``neighbor_algorithm="auto"`` picks for the size
+("auto"), and for comparison pynndescent and faiss's HNSW called directly.
+A first call on 500 rows, timed apart, takes each method's one-off
 costs (numba's compilation for pynndescent). It is not run by the tests.
 
 Examples::
@@ -32,12 +33,12 @@ import numpy as np
 import torch
 from run import git_commit, machine
 
-from skdeepcluster._neighbors import find_neighbors
+from skdeepcluster._neighbors import find_neighbors, resolve_neighbor_algorithm
 from skdeepcluster.datasets import load_mnist
-from skdeepcluster.nn import nearest_neighbors
 
 HERE = Path(__file__).resolve().parent
 N_QUERIES = 1000
+PACKAGE_METHODS = ("auto", "exact", "partition", "nndescent")
 
 
 def rows(path: str, n: int, seed: int) -> np.ndarray:
@@ -74,11 +75,10 @@ def without_self(indices: np.ndarray, k: int) -> np.ndarray:
 
 
 def graph(method: str, X: np.ndarray, k: int, seed: int) -> np.ndarray:
-    if method == "exact":
-        return nearest_neighbors(torch.from_numpy(X), k).numpy()
-    if method in ("partition", "nndescent"):
+    if method in PACKAGE_METHODS:
         # The package's own searches, as neighbor_algorithm runs them.
-        return find_neighbors(torch.from_numpy(X), k, method, seed).numpy()
+        algorithm = resolve_neighbor_algorithm(method, len(X))
+        return find_neighbors(torch.from_numpy(X), k, algorithm, seed).numpy()
     if method == "pynndescent":
         from pynndescent import NNDescent
 
@@ -131,6 +131,11 @@ def main() -> None:
                 "n_features": X.shape[1],
                 "n_neighbors": k,
                 "method": method,
+                "algorithm": (
+                    resolve_neighbor_algorithm(method, n)
+                    if method in PACKAGE_METHODS
+                    else method
+                ),
                 "seconds": round(seconds, 1),
                 "warmup_seconds": round(warmup, 1),
                 "recall": round(float(recall), 4),

@@ -155,6 +155,8 @@ def _benchmark_tables() -> str:
         ("gmvae_1d.jsonl", "GMVAE on 5 million one-feature rows"),
         ("image_folder.jsonl", "Loading a folder of images"),
         ("neighbors.jsonl", "Nearest-neighbour graphs of MNIST rows"),
+        ("streaming.jsonl", "Fitting from a memmap and from memory"),
+        ("tfidf.jsonl", "Sparse TF-IDF rows through a Pipeline"),
     ]
     for name, title in extra:
         records = read(name)
