@@ -218,7 +218,7 @@ class BaseDeepClusterer(
     def _set_fitted_attributes(
         self, module: torch.nn.Module, X: np.ndarray, state: FitState
     ) -> None:
-        """``module_``, ``labels_`` (as ``predict(X)``), ``history_``, ``n_iter_``...
+        """Set ``module_``, ``labels_`` (as ``predict(X)``) and the history.
 
         ``n_iter_`` and ``n_steps_`` are the epochs begun and the mini-batch
         updates of the last training phase.

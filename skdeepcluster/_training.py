@@ -4,8 +4,8 @@ Data in memory lives on the device as one tensor; each epoch walks through a
 permutation drawn from a seeded :class:`torch.Generator` in index slices, so
 there is no per-sample ``DataLoader`` and no copy of the data per epoch.
 Streamed data (:class:`~skdeepcluster._data.StreamedRows`) are visited block by
-block, the blocks and the rows within each in a random order. A method supplies a
-batch loss and, where it needs them, a hook called every ``interval`` iterations
+block, the blocks and the rows within each in a random order. A method supplies
+a batch loss and, where it needs them, a hook called every ``interval`` iterations
 (DEC's target update) whose labels feed the loop's ``tol`` monitor, and one
 called at the end of each epoch (schedules).
 
@@ -67,9 +67,9 @@ class TrainingResult(NamedTuple):
     """What a call to :func:`train` did.
 
     ``n_epochs`` counts the epochs begun (a phase stopped within its first
-    epoch ran one). ``converged`` is None when the phase had no monitor
-    (``n_iter_no_change`` and ``on_interval`` both None), else whether a monitor
-    stopped it before its budget ran out.
+    epoch ran one). ``converged`` is None when no monitor could stop the
+    phase (``n_iter_no_change`` None, and no ``on_interval`` with ``tol`` > 0),
+    else whether a monitor stopped it before its budget ran out.
     """
 
     n_epochs: int
