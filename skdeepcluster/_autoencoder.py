@@ -429,7 +429,8 @@ class BaseAutoencoderClusterer(BaseDeepClusterer):
     def _initialize_clusters(
         self, module: torch.nn.Module, data: torch.Tensor, state: FitState
     ) -> None:
-        embedding = self._embedding(module, data).cpu().numpy().astype(np.float64)
+        rows = self._initialization_rows(data, state)
+        embedding = self._embedding(module, rows).cpu().numpy().astype(np.float64)
         self._place_clusters(module, embedding, state)
 
     def _place_clusters(
@@ -482,9 +483,10 @@ class BaseRefiningClusterer(BaseAutoencoderClusterer):
     def _initialize_clusters(
         self, module: torch.nn.Module, data: torch.Tensor, state: FitState
     ) -> None:
+        rows = self._initialization_rows(data, state)
         if self.rescale_embedding:
-            self._standardize_embedding(module, data)
-        super()._initialize_clusters(module, data, state)
+            self._standardize_embedding(module, rows)
+        super()._initialize_clusters(module, rows, state)
 
     def _standardize_embedding(
         self, module: torch.nn.Module, data: torch.Tensor

@@ -43,7 +43,15 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _training
-from ._data import StreamedArray, apply_in_chunks, is_streamed, to_device
+from ._data import (
+    INIT_SAMPLE_ROWS,
+    StreamedArray,
+    StreamedRows,
+    apply_in_chunks,
+    is_streamed,
+    sample_rows,
+    to_device,
+)
 from ._utils import (
     DeviceWarning,
     Interval,
@@ -230,10 +238,12 @@ class BaseDeepClusterer(
         result = state.result
         self.n_iter_ = 0 if result is None else result.n_epochs
         self.n_steps_ = 0 if result is None else result.n_iterations
-        # The same computation as predict(X), done once for both steps.
-        proba = self._apply(self._proba_tensor, X)
-        columns = proba.argmax(axis=1)
-        self._label_order = _label_order(columns, proba.shape[1])
+        # The argmax of predict(X)'s probabilities, taken chunk by chunk so
+        # that the n_samples x n_clusters probabilities are never held.
+        columns = self._apply(
+            lambda module, x: self._proba_tensor(module, x).argmax(dim=1), X
+        )
+        self._label_order = _label_order(columns, self.n_clusters)
         self.labels_ = _relabel(columns, self._label_order)
         self._set_cluster_attributes()
         _warn_if_clusters_are_empty(
@@ -305,6 +315,20 @@ class BaseDeepClusterer(
             **settings,
         )
         return state.result
+
+    def _initialization_rows(
+        self, data: torch.Tensor | StreamedRows, state: FitState
+    ) -> torch.Tensor | StreamedRows:
+        """The rows the clusters are initialised from.
+
+        All training rows, except for streamed data of more than
+        ``INIT_SAMPLE_ROWS`` rows: a sample of that many, seeded by the fit's
+        ``init`` seed, on the device.
+        """
+        if not isinstance(data, StreamedRows) or len(data) <= INIT_SAMPLE_ROWS:
+            return data
+        sample = sample_rows(data.array, INIT_SAMPLE_ROWS, state.seeds.init)
+        return to_device(sample, data.device)
 
     def _map_rows(
         self, module: torch.nn.Module, fn: ModuleFn, data: torch.Tensor

@@ -31,6 +31,11 @@ BLOCK_BYTES = 2**27
 reading a block is sequential I/O, small enough that memory stays far below
 the data's size."""
 
+INIT_SAMPLE_ROWS = 100_000
+"""Rows of streamed data that clusters are initialised from, when there are
+more: a seeded uniform sample, as ``MiniBatchKMeans`` initialises from
+``init_size`` rows, so that no step holds a copy of the data's width."""
+
 _STREAMED_MODULES = ("dask", "h5py", "zarr")
 
 
@@ -191,7 +196,8 @@ class StreamedArray:
             block = block.toarray()
         elif hasattr(block, "compute"):
             block = block.compute()
-        block = np.asarray(block, dtype=self.dtype)
+        # A read-only memmap's rows are copied: torch cannot share them.
+        block = np.require(block, dtype=self.dtype, requirements="W")
         finite = np.isfinite(block).all(axis=1)
         if not finite.all():
             bad = start + np.flatnonzero(~finite)
@@ -239,6 +245,28 @@ class StreamedArray:
                 low, high = min(low, block.min()), max(high, block.max())
             self._stats = ColumnStats(mean, squares / count, float(low), float(high))
         return self._stats
+
+
+def sample_rows(rows: StreamedArray, n_rows: int, seed: int) -> np.ndarray:
+    """A seeded uniform sample of ``n_rows`` of ``rows``, in order, read by block.
+
+    Examples
+    --------
+    >>> import scipy.sparse
+    >>> from skdeepcluster._data import StreamedArray, sample_rows
+    >>> rows = StreamedArray(scipy.sparse.eye(5, format="csr"))
+    >>> sample_rows(rows, 2, seed=0).shape
+    (2, 5)
+    """
+    chosen = np.sort(
+        np.random.RandomState(seed).choice(len(rows), n_rows, replace=False)
+    )
+    parts = []
+    for start, stop in rows.block_bounds():
+        inside = chosen[(chosen >= start) & (chosen < stop)]
+        if len(inside):
+            parts.append(rows[start:stop][inside - start])
+    return np.concatenate(parts)
 
 
 class StreamedRows:

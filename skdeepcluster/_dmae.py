@@ -12,6 +12,7 @@ from sklearn.cluster import KMeans
 
 from ._autoencoder import BaseRefiningClusterer
 from ._base import FitState
+from ._data import StreamedRows
 from ._mixture_init import medoids, precision_factors
 from ._utils import Interval, StrOptions, to_numpy
 from .nn import ClusteringAutoencoder, DissimilarityMixture, ScaleAutoencoder, losses
@@ -432,8 +433,12 @@ class DMAEClustering(BaseRefiningClusterer):
         groups = [{"params": list(mixture.parameters())}]
         if trains_network:
             groups.append({"params": network, "lr": self.network_learning_rate})
-        # A fixed encoder gives the same embedding all phase long: encoded once.
-        embedding = None if trains_network else self._embedding(module, data)
+        # A fixed encoder gives the same embedding all phase long: encoded once,
+        # unless it is as wide as streamed rows (the shallow model's features).
+        encode_once = not trains_network and not (
+            self._shallow and isinstance(data, StreamedRows)
+        )
+        embedding = self._embedding(module, data) if encode_once else None
 
         def embed(batch: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
             if embedding is None:

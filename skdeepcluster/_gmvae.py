@@ -14,7 +14,7 @@ from torch.nn import functional as F
 from ._base import BaseDeepClusterer, FitState, _relabel
 from ._data import column_stats
 from ._utils import Interval, StrOptions, draw_seeds, to_numpy
-from .nn import GaussianMixtureVAE, losses
+from .nn import GaussianMixtureVAE, losses, squared_distances
 
 
 class GMVAEClustering(BaseDeepClusterer):
@@ -317,12 +317,25 @@ class GMVAEClustering(BaseDeepClusterer):
         """
         if self.init_params != "kmeans":
             return
-        scaled = self._map_rows(module, lambda m, rows: m.scale_input(rows), data)
+        rows = self._initialization_rows(data, state)
+        scaled = self._map_rows(module, lambda m, x: m.scale_input(x), rows)
         kmeans = KMeans(
             self.n_clusters, n_init=self.n_init, random_state=state.seeds.init
-        )
-        labels = kmeans.fit(scaled.cpu().numpy()).labels_
-        target = torch.as_tensor(labels, dtype=torch.long, device=data.device)
+        ).fit(scaled.cpu().numpy())
+        if rows is data:
+            target = torch.as_tensor(
+                kmeans.labels_, dtype=torch.long, device=data.device
+            )
+        else:  # k-means ran on a sample: the nearest centre of every row
+            centers = torch.as_tensor(
+                kmeans.cluster_centers_, dtype=torch.float32, device=data.device
+            )
+            target = self._map_rows(
+                module,
+                lambda m, x: squared_distances(m.scale_input(x), centers).argmin(1),
+                data,
+            )
+        labels = target.cpu().numpy()
         if self.learn_weights:
             # Cluster proportions; the added row keeps an empty cluster's log finite.
             counts = np.bincount(labels, minlength=self.n_clusters) + 1.0

@@ -5,6 +5,8 @@ import pytest
 import scipy.sparse
 import torch
 from sklearn.base import clone
+from sklearn.cluster import KMeans
+from sklearn.metrics import adjusted_rand_score
 
 from skdeepcluster import AutoEncoderKMeans, GMVAEClustering, _base, _data
 from skdeepcluster._data import StreamedArray, StreamedRows, column_stats
@@ -218,3 +220,24 @@ def test_memory_needs_an_array_hashable_by_its_values(tmp_path, blobs):
     with pytest.raises(ValueError, match=r"memory caches the pretraining.*Dataset"):
         model.fit(rows)
     model.fit(_memmap(blobs[0], tmp_path))
+
+
+@pytest.mark.parametrize("estimator", fast_estimators(), ids=lambda e: repr(e)[:40])
+def test_clusters_of_large_streamed_data_start_from_a_sample(
+    estimator, small_blocks, monkeypatch, tmp_path, blobs
+):
+    monkeypatch.setattr(_base, "INIT_SAMPLE_ROWS", 40)
+    fitted_rows = []
+    fit = KMeans.fit
+
+    def recording(self, X, *args, **kwargs):
+        fitted_rows.append(len(X))
+        return fit(self, X, *args, **kwargs)
+
+    monkeypatch.setattr(KMeans, "fit", recording)
+    X = np.tile(blobs[0].astype(np.float32), (2, 1))
+    model = clone(estimator).set_params(n_clusters=3, random_state=0)
+    model.fit(_memmap(X, tmp_path))
+    assert fitted_rows == [40]
+    assert model.labels_.shape == (180,)
+    assert adjusted_rand_score(np.tile(blobs[1], 2), model.labels_) > 0.5
