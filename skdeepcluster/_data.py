@@ -261,12 +261,11 @@ def sample_rows(rows: StreamedArray, n_rows: int, seed: int) -> np.ndarray:
     chosen = np.sort(
         np.random.RandomState(seed).choice(len(rows), n_rows, replace=False)
     )
-    parts = []
+    sample = np.empty((n_rows, rows.shape[1]), dtype=rows.dtype)
     for start, stop in rows.block_bounds():
-        inside = chosen[(chosen >= start) & (chosen < stop)]
-        if len(inside):
-            parts.append(rows[start:stop][inside - start])
-    return np.concatenate(parts)
+        first, last = np.searchsorted(chosen, [start, stop])
+        sample[first:last] = rows[start:stop][chosen[first:last] - start]
+    return sample
 
 
 class StreamedRows:
