@@ -25,6 +25,10 @@ EXTRAS["test"] = [
     *EXTRAS["plot"],
     *EXTRAS["images"],
     *EXTRAS["neighbors"],
+    # Out-of-core arrays the estimators stream (tests/test_streaming.py).
+    "dask[array]>=2023.1",
+    "h5py>=3.8",
+    "zarr>=2.14",
 ]
 EXTRAS["doc"] = [
     "sphinx>=7.0",
