@@ -167,11 +167,12 @@ class GMVAEClustering(BaseDeepClusterer):
     its argmax; :meth:`transform` the posterior mean of ``z``; :meth:`score` the
     mean ELBO per row in the units of ``X`` (higher is better), summed exactly
     over ``y`` with the ``z`` expectation taken over fixed noise draws, so it is
-    deterministic. Training memory is one batch: the data stay on the device as
-    one tensor and nothing of size n_samples x K is kept, so millions of rows
-    fit on a CPU. For millions of rows, raise ``batch_size`` (e.g. 4096) and
-    lower ``max_epochs``, as ``benchmarks/gmvae_1d.py`` does; its timings are
-    on the :doc:`benchmark page </benchmarks>`.
+    deterministic. Training memory is one batch: data in memory stay on the
+    device as one tensor, larger data are read a block at a time, and nothing
+    of size n_samples x K is kept, so millions of rows fit on a CPU. With the
+    defaults, the ELBO phase on millions of rows stops on its loss plateau
+    within its first epoch (``n_iter_no_change``); ``benchmarks/gmvae_1d.py``
+    times it on the :doc:`benchmark page </benchmarks>`.
 
     References
     ----------
