@@ -47,7 +47,8 @@ ESTIMATORS = {
     cls.__name__: cls
     for cls in (AutoEncoderKMeans, DECClustering, DMAEClustering, GMVAEClustering)
 }
-# Defaults, but GMVAE's 100 epochs over 4,096 features take a quarter hour.
+# Defaults, but GMVAE's 100 epochs over 4,096 features take several times
+# longer than the other estimators' fits.
 BUDGETS = {
     "AutoEncoderKMeans": {},
     "DECClustering": {},
@@ -59,9 +60,9 @@ BUDGETS = {
 def scale_like_dec(X):
     """TF-IDF times sqrt(n_features), DEC's REUTERS preprocessing.
 
-    l2-normalised rows of thousands of features hold values of about 0.1:
-    without it the autoencoders' embedding of them collapsed to a constant
-    (ARI 0 for AutoEncoderKMeans, DEC and DMAE after 20 pretraining epochs).
+    l2-normalised rows of thousands of features hold small values: without
+    the scaling the autoencoders' embedding of them collapsed to a constant
+    (the session notes of issue 24 give the measurement).
     """
     return X * np.sqrt(X.shape[1])
 
