@@ -17,6 +17,8 @@ EXTRAS = {
     "plot": ["matplotlib>=3.6"],
     "images": ["Pillow>=9.0"],
     "neighbors": ["pynndescent>=0.5"],
+    # Parallel inference and model search on a Dask cluster (Scaling out).
+    "dask": ["dask[array]>=2023.1", "distributed>=2023.1", "dask-ml>=2023.3"],
 }
 EXTRAS["test"] = [
     "pytest>=7.0",
@@ -25,8 +27,8 @@ EXTRAS["test"] = [
     *EXTRAS["plot"],
     *EXTRAS["images"],
     *EXTRAS["neighbors"],
+    *EXTRAS["dask"],
     # Out-of-core arrays the estimators stream (tests/test_streaming.py).
-    "dask[array]>=2023.1",
     "h5py>=3.8",
     "zarr>=2.14",
 ]
