@@ -157,6 +157,8 @@ def _benchmark_tables() -> str:
         ("neighbors.jsonl", "Nearest-neighbour graphs of MNIST rows"),
         ("streaming.jsonl", "Fitting from a memmap and from memory"),
         ("tfidf.jsonl", "Sparse TF-IDF rows through a Pipeline"),
+        ("scaling.jsonl", "AutoEncoderKMeans with every default, by rows"),
+        ("distributed.jsonl", "One process and a torch.distributed group"),
     ]
     for name, title in extra:
         records = read(name)

@@ -60,6 +60,7 @@ from torch.nn import functional as F
 from . import _training
 from ._base import BaseDeepClusterer, FitState
 from ._data import StreamedArray, to_device
+from ._distributed import Collectives
 from ._neighbors import NEIGHBOR_ALGORITHMS, find_neighbors, resolve_neighbor_algorithm
 from ._utils import HasMethods, Interval, StrOptions, seeded_torch, to_numpy
 from .nn import (
@@ -134,6 +135,7 @@ def pretrain_autoencoder(
     *,
     data: torch.Tensor | None = None,
     verbose: int = 0,
+    collectives: Collectives | None = None,
 ) -> PretrainedAutoencoder:
     """Build an autoencoder seeded by ``seed`` and train it to reconstruct ``X``.
 
@@ -141,13 +143,18 @@ def pretrain_autoencoder(
     upload); it is left out of the cache key, which ``X`` makes. With
     ``pretraining="layerwise"`` each layer's stage runs ``pretrain_epochs``
     before the end-to-end stage. ``n_neighbors`` is capped at ``len(X) - 1``;
-    a single row has no neighbour term.
+    a single row has no neighbour term. In a process group (``collectives``)
+    ``X`` is this process's shard: rank 0's initial network is sent to all,
+    the loop averages the gradients, and the neighbour term pairs rows of the
+    same shard (each process searches its own rows).
     """
     device = torch.device(settings.device)
+    collectives = collectives or Collectives()
     if data is None:
         data = to_device(X, device)
     with seeded_torch(seed, device) as generator:
         autoencoder = build_autoencoder(X.shape[1], settings).to(device)
+        collectives.broadcast_module(autoencoder)
         history: list[dict] = []
 
         def train(module, loss, phase):
@@ -164,6 +171,7 @@ def pretrain_autoencoder(
                 generator=generator,
                 history=history,
                 verbose=verbose,
+                collectives=collectives,
             )
 
         corruption = settings.corruption
@@ -312,6 +320,7 @@ class BaseAutoencoderClusterer(BaseDeepClusterer):
         learning_rate,
         optimizer,
         device,
+        distributed,
         random_state,
         verbose,
     ):
@@ -326,6 +335,7 @@ class BaseAutoencoderClusterer(BaseDeepClusterer):
             learning_rate=learning_rate,
             optimizer=optimizer,
             device=device,
+            distributed=distributed,
             random_state=random_state,
             verbose=verbose,
         )
@@ -338,7 +348,7 @@ class BaseAutoencoderClusterer(BaseDeepClusterer):
         self.augmentation = augmentation
         self.memory = memory
 
-    def _check_params_vs_input(self, X: np.ndarray) -> None:
+    def _check_params_vs_input(self, X: np.ndarray, n_samples: int) -> None:
         """Also resolves ``_augmentation_shape`` and ``_neighbor_algorithm``.
 
         ``_augmentation_shape`` is the shape of the images ``augmentation``
@@ -347,7 +357,7 @@ class BaseAutoencoderClusterer(BaseDeepClusterer):
         ``_neighbor_algorithm`` is the search the neighbour term runs (None
         without one).
         """
-        super()._check_params_vs_input(X)
+        super()._check_params_vs_input(X, n_samples)
         if self.image_shape is not None and self.pretraining == "layerwise":
             raise ValueError(
                 "pretraining='layerwise' trains a dense autoencoder layer by "
@@ -371,6 +381,13 @@ class BaseAutoencoderClusterer(BaseDeepClusterer):
         The cache key is ``X``, the :class:`PretrainingSettings` and the seed;
         ``verbose`` and the device copy of ``X`` are left out of it.
         """
+        if self.memory is not None and self._collectives.active:
+            raise ValueError(
+                "memory caches the pretraining of one process's data, and this "
+                "fit spans a torch.distributed process group: a cache hit on "
+                "some processes only would leave the others waiting. Pass "
+                "memory=None, or distributed=False."
+            )
         if self.memory is not None and not _hashable_by_content(X):
             raise ValueError(
                 "memory caches the pretraining under a hash of X's values, and "
@@ -379,7 +396,7 @@ class BaseAutoencoderClusterer(BaseDeepClusterer):
                 "memory=None."
             )
         pretrain = check_memory(self.memory).cache(
-            pretrain_autoencoder, ignore=["data", "verbose"]
+            pretrain_autoencoder, ignore=["data", "verbose", "collectives"]
         )
         pretrained = pretrain(
             X,
@@ -387,6 +404,7 @@ class BaseAutoencoderClusterer(BaseDeepClusterer):
             state.seeds.pretrain,
             data=data,
             verbose=self.verbose,
+            collectives=self._collectives,
         )
         state.history.extend(pretrained.history)
         state.result = pretrained.result
@@ -430,8 +448,15 @@ class BaseAutoencoderClusterer(BaseDeepClusterer):
         self, module: torch.nn.Module, data: torch.Tensor, state: FitState
     ) -> None:
         rows = self._initialization_rows(data, state)
+        self._prepare_embedding(module, rows)
         embedding = self._embedding(module, rows).cpu().numpy().astype(np.float64)
         self._place_clusters(module, embedding, state)
+
+    def _prepare_embedding(self, module: torch.nn.Module, rows: torch.Tensor) -> None:
+        """Adjust the encoder before clusters are placed on its embedding of ``rows``.
+
+        Default: nothing.
+        """
 
     def _place_clusters(
         self, module: torch.nn.Module, embedding: np.ndarray, state: FitState
@@ -480,24 +505,16 @@ class BaseRefiningClusterer(BaseAutoencoderClusterer):
         "cluster_learning_rate": [Interval(Real, 0, None, closed="neither")],
     }
 
-    def _initialize_clusters(
-        self, module: torch.nn.Module, data: torch.Tensor, state: FitState
-    ) -> None:
-        rows = self._initialization_rows(data, state)
-        if self.rescale_embedding:
-            self._standardize_embedding(module, rows)
-        super()._initialize_clusters(module, rows, state)
-
-    def _standardize_embedding(
-        self, module: torch.nn.Module, data: torch.Tensor
-    ) -> None:
-        """Rescale the training embedding to unit mean variance per dimension.
+    def _prepare_embedding(self, module: torch.nn.Module, rows: torch.Tensor) -> None:
+        """With ``rescale_embedding``, scale the embedding to unit mean variance.
 
         The encoder's last layer is scaled and the decoder's first layer undoes
         it, so reconstructions do not change. Kernels of a fixed width (DEC's
         Student's t, DMAE's ``alpha``) then mean the same on every data set.
         """
-        embedding = self._embedding(module, data).cpu().numpy().astype(np.float64)
+        if not self.rescale_embedding:
+            return
+        embedding = self._embedding(module, rows).cpu().numpy().astype(np.float64)
         scale = float(np.sqrt(embedding.var(axis=0).mean()))
         if scale > 0:
             module.autoencoder.rescale_embedding_(1.0 / scale)

@@ -122,6 +122,13 @@ class AutoEncoderKMeans(BaseAutoencoderClusterer):
     device : str or torch.device, default="auto"
         "auto" (CUDA, then MPS, then CPU), "cpu", "cuda", "cuda:<index>", "mps"
         or a :class:`torch.device`.
+    distributed : "auto" or bool, default="auto"
+        Whether ``fit`` joins the torch.distributed process group: "auto" when
+        one is initialised (a script started by ``torchrun``), True requires
+        one, False fits on this process alone. In a group each process passes
+        its own shard of the rows to ``fit``, ``batch_size`` is the batch of
+        all processes together, and every process ends with the same fitted
+        estimator; see :ref:`scaling_out`.
     random_state : int, RandomState instance or None, default=None
         Seeds network initialisation, batch order and k-means. The same integer
         gives the same labels on the CPU.
@@ -225,6 +232,7 @@ class AutoEncoderKMeans(BaseAutoencoderClusterer):
         learning_rate: float = 1e-3,
         optimizer: str = "adam",
         device: str | torch.device = "auto",
+        distributed: bool | str = "auto",
         random_state: int | np.random.RandomState | None = None,
         verbose: int = 0,
     ):
@@ -247,6 +255,7 @@ class AutoEncoderKMeans(BaseAutoencoderClusterer):
             learning_rate=learning_rate,
             optimizer=optimizer,
             device=device,
+            distributed=distributed,
             random_state=random_state,
             verbose=verbose,
         )

@@ -14,7 +14,12 @@ device once, and then runs the same steps for every method:
     train the clustering objective through the one training loop (default:
     nothing).
 
-Then the fitted attributes are set from the module. Inference (``predict``,
+Then the fitted attributes are set from the module. In a torch.distributed
+process group (``distributed``), ``X`` is this process's shard, and the steps
+reach the other processes through ``_collectives``
+(:class:`~skdeepcluster._distributed.Collectives`): rank 0's module is sent to
+all after it is built and after the clusters are placed, and the loop averages
+the gradients. Inference (``predict``,
 ``predict_proba``, ``transform``, ``score_samples``) runs the per-chunk hooks
 ``_proba_tensor``, ``_transform_tensor`` and ``_score_tensor`` over the rows in
 chunks of at least ``batch_size`` rows.
@@ -52,6 +57,7 @@ from ._data import (
     sample_rows,
     to_device,
 )
+from ._distributed import Collectives
 from ._utils import (
     DeviceWarning,
     Interval,
@@ -87,12 +93,14 @@ class FitSeeds(NamedTuple):
 class FitState:
     """What the fit hooks share during one call to ``fit``.
 
-    ``generator`` is seeded by ``seeds.train`` for the steps after
-    pretraining; ``history`` becomes ``history_``; ``result`` is the
+    ``n_samples`` counts the training rows of all processes; ``generator``
+    is seeded by ``seeds.train`` for the steps after pretraining; ``history``
+    becomes ``history_``; ``result`` is the
     :class:`~skdeepcluster._training.TrainingResult` of the last phase run.
     """
 
     seeds: FitSeeds
+    n_samples: int
     generator: torch.Generator | None = None
     history: list[dict] = field(default_factory=list)
     result: _training.TrainingResult | None = None
@@ -120,6 +128,7 @@ class BaseDeepClusterer(
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "optimizer": [StrOptions(set(_training.OPTIMIZERS))],
         "device": [str, torch.device],
+        "distributed": [StrOptions({"auto"}), "boolean"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -137,6 +146,7 @@ class BaseDeepClusterer(
         learning_rate,
         optimizer,
         device,
+        distributed,
         random_state,
         verbose,
     ):
@@ -150,6 +160,7 @@ class BaseDeepClusterer(
         self.learning_rate = learning_rate
         self.optimizer = optimizer
         self.device = device
+        self.distributed = distributed
         self.random_state = random_state
         self.verbose = verbose
 
@@ -168,7 +179,8 @@ class BaseDeepClusterer(
             block by block, and never held whole in memory: training visits
             the blocks in a random order and the rows of each in a random
             order, so rows stored sorted (by class, by time) should be
-            shuffled once when written.
+            shuffled once when written. In a torch.distributed process group
+            (see ``distributed``), this process's shard of the training rows.
         y : None
             Ignored; present for API consistency.
 
@@ -177,14 +189,22 @@ class BaseDeepClusterer(
         self : object
             The fitted estimator.
         """
-        X = self._validate_for_fit(X)
-        self._check_params_vs_input(X)
-        state = FitState(FitSeeds(*draw_seeds(self.random_state, 3)))
+        collectives = self._collectives = Collectives.resolve(self.distributed)
+        # A shard that fails a check stops every process, not only its own.
+        with collectives.agreement("Validating X"):
+            X = self._validate_for_fit(X)
+        n_samples = collectives.sum_int(X.shape[0])
+        with collectives.agreement("Checking the parameters against X"):
+            self._check_params_vs_input(X, n_samples)
+        seeds = collectives.broadcast_seeds(draw_seeds(self.random_state, 3))
+        state = FitState(FitSeeds(*seeds), n_samples)
         data = to_device(X, self._device)
         pretrained = self._pretrain(X, data, state)
         with seeded_torch(state.seeds.train, self._device) as state.generator:
             module = self._build_module(X, pretrained).to(self._device)
+            collectives.broadcast_module(module)
             self._initialize_clusters(module, data, state)
+            collectives.broadcast_module(module)
             self._cluster_phase(module, data, state)
         module.eval()
         self._set_fitted_attributes(module, X, state)
@@ -205,13 +225,18 @@ class BaseDeepClusterer(
         rows.stats()
         return rows
 
-    def _check_params_vs_input(self, X: np.ndarray | StreamedArray) -> None:
+    def _check_params_vs_input(
+        self, X: np.ndarray | StreamedArray, n_samples: int
+    ) -> None:
         """Check what needs the data, and resolve the settings of this fit.
 
-        Sets ``_device`` and ``_image_shape``; subclasses add what they
-        resolve, so that the fit reads each setting once.
+        ``n_samples`` counts the training rows of all processes (``X``'s
+        own without a process group). Sets ``_device`` and ``_image_shape``;
+        subclasses add what they resolve, so that the fit reads each setting
+        once. Runs on each process without collectives: a process that raises
+        here stops the others.
         """
-        n_samples, n_features = X.shape
+        n_features = X.shape[1]
         if n_samples < self.n_clusters:
             raise ValueError(
                 f"n_samples={n_samples} should be >= n_clusters={self.n_clusters}. "
@@ -221,7 +246,7 @@ class BaseDeepClusterer(
         if not isinstance(self.conv_channels, str):
             _check_sizes("conv_channels", self.conv_channels, allow_empty=False)
         self._image_shape = _resolve_image_shape(self.image_shape, n_features)
-        self._device = resolve_device(self.device)
+        self._device = self._collectives.device(resolve_device(self.device))
 
     def _set_fitted_attributes(
         self, module: torch.nn.Module, X: np.ndarray, state: FitState
@@ -243,11 +268,14 @@ class BaseDeepClusterer(
         columns = self._apply(
             lambda module, x: self._proba_tensor(module, x).argmax(dim=1), X
         )
-        self._label_order = _label_order(columns, self.n_clusters)
+        # Clusters are numbered by the rows of all processes, the same on each.
+        counts = torch.as_tensor(np.bincount(columns, minlength=self.n_clusters))
+        counts = self._collectives.sum(counts.double()).numpy()
+        self._label_order = _label_order(counts)
         self.labels_ = _relabel(columns, self._label_order)
         self._set_cluster_attributes()
         _warn_if_clusters_are_empty(
-            self.labels_, self.n_clusters, self._merged_clusters_advice
+            counts, self.n_clusters, self._merged_clusters_advice
         )
 
     # --------------------------------------------------------- fit hooks
@@ -302,6 +330,7 @@ class BaseDeepClusterer(
             "optimizer": self.optimizer,
             "learning_rate": self.learning_rate,
             "verbose": self.verbose,
+            "collectives": self._collectives,
             **options,
         }
         state.result = _training.train(
@@ -323,12 +352,30 @@ class BaseDeepClusterer(
 
         All training rows, except for streamed data of more than
         ``INIT_SAMPLE_ROWS`` rows: a sample of that many, seeded by the fit's
-        ``init`` seed, on the device.
+        ``init`` seed, on the device. In a process group, the rows of every
+        process, or of more than ``INIT_SAMPLE_ROWS`` rows in all a sample of
+        that many drawn from each shard in proportion to its rows, gathered
+        on every process.
         """
-        if not isinstance(data, StreamedRows) or len(data) <= INIT_SAMPLE_ROWS:
-            return data
-        sample = sample_rows(data.array, INIT_SAMPLE_ROWS, state.seeds.init)
-        return to_device(sample, data.device)
+        if not self._collectives.active:
+            if not isinstance(data, StreamedRows) or len(data) <= INIT_SAMPLE_ROWS:
+                return data
+            sample = sample_rows(data.array, INIT_SAMPLE_ROWS, state.seeds.init)
+            return to_device(sample, data.device)
+        share = len(data)
+        if state.n_samples > INIT_SAMPLE_ROWS:
+            share = max(1, round(INIT_SAMPLE_ROWS * len(data) / state.n_samples))
+        if isinstance(data, StreamedRows):
+            local = to_device(
+                sample_rows(data.array, share, state.seeds.init), data.device
+            )
+        elif share < len(data):
+            generator = torch.Generator().manual_seed(state.seeds.init)
+            chosen = torch.randperm(len(data), generator=generator)[:share].sort()
+            local = data[chosen.values.to(data.device)]
+        else:
+            local = data
+        return self._collectives.gather_rows(local)
 
     def _map_rows(
         self, module: torch.nn.Module, fn: ModuleFn, data: torch.Tensor
@@ -552,16 +599,14 @@ def _resolve_image_shape(
     return tuple(int(s) for s in shape)
 
 
-def _label_order(columns: np.ndarray, n_clusters: int) -> np.ndarray:
-    """Column order putting the clusters used by ``columns`` first.
+def _label_order(counts: np.ndarray) -> np.ndarray:
+    """Column order putting the clusters that hold training rows first.
 
-    ``columns`` is the argmax column of each training row. Labels then run
-    0..m-1 without gaps even when a cluster ends up empty; the unused clusters
-    keep the last indices.
+    ``counts`` holds the training rows whose argmax is each column. Labels
+    then run 0..m-1 without gaps even when a cluster ends up empty; the unused
+    clusters keep the last indices.
     """
-    used = np.unique(columns)
-    unused = np.setdiff1d(np.arange(n_clusters), used)
-    return np.concatenate([used, unused])
+    return np.concatenate([np.flatnonzero(counts > 0), np.flatnonzero(counts == 0)])
 
 
 def _relabel(columns: np.ndarray, label_order: np.ndarray) -> np.ndarray:
@@ -575,10 +620,10 @@ def _relabel(columns: np.ndarray, label_order: np.ndarray) -> np.ndarray:
 
 
 def _warn_if_clusters_are_empty(
-    labels: np.ndarray, n_clusters: int, advice: str
+    counts: np.ndarray, n_clusters: int, advice: str
 ) -> None:
-    """Say so when training ends with fewer distinct clusters than asked for."""
-    n_found = len(np.unique(labels))
+    """Say so when training ends with fewer clusters holding rows than asked for."""
+    n_found = int(np.count_nonzero(counts))
     if n_found < n_clusters:
         warnings.warn(
             f"Only {n_found} of n_clusters={n_clusters} clusters hold training "

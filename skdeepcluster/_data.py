@@ -19,7 +19,7 @@ blocks visited in a random order and the rows of each in a random order.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import NamedTuple
 
 import numpy as np
@@ -152,6 +152,38 @@ def column_stats(X: np.ndarray | StreamedArray) -> ColumnStats:
     return ColumnStats(mean, var, float(X.min()), float(X.max()))
 
 
+def merge_column_stats(parts: Iterable[tuple[int, ColumnStats]]) -> ColumnStats:
+    """The :class:`ColumnStats` of the union of row sets, from each set's own.
+
+    ``parts`` yields each set's number of rows and statistics. Means and
+    squared deviations are merged by Chan et al.'s pairwise update (as
+    :class:`~sklearn.preprocessing.StandardScaler`'s ``partial_fit``), so the
+    variance stays exact for data far from zero.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdeepcluster._data import column_stats, merge_column_stats
+    >>> merge_column_stats([(1, column_stats(np.array([[0.0]]))),
+    ...                     (1, column_stats(np.array([[2.0]])))])
+    ColumnStats(mean=array([1.]), var=array([1.]), min=0.0, max=2.0)
+    """
+    count, mean, squares = 0, None, None
+    low, high = np.inf, -np.inf
+    for n, stats in parts:
+        if n == 0:
+            continue
+        if mean is None:
+            mean, squares = stats.mean.copy(), stats.var * n
+        else:
+            delta = stats.mean - mean
+            squares = squares + stats.var * n + delta**2 * count * n / (count + n)
+            mean = mean + delta * n / (count + n)
+        count += n
+        low, high = min(low, stats.min), max(high, stats.max)
+    return ColumnStats(mean, squares / count, float(low), float(high))
+
+
 class StreamedArray:
     """A 2-D array read as validated dense float blocks of rows.
 
@@ -223,27 +255,14 @@ class StreamedArray:
     def stats(self) -> ColumnStats:
         """The :class:`ColumnStats` of all rows, validating each block on the way.
 
-        Each block's mean and squared deviations are computed in float64 and
-        merged into the running ones (Chan et al.'s pairwise update, as
-        :class:`~sklearn.preprocessing.StandardScaler`'s ``partial_fit``), so
-        the variance stays exact for data far from zero. The result is kept.
+        Each block's statistics are computed in float64 and merged into the
+        running ones (:func:`merge_column_stats`). The result is kept.
         """
         if self._stats is None:
-            count = 0
-            mean = np.zeros(self.shape[1])
-            squares = np.zeros(self.shape[1])
-            low, high = np.inf, -np.inf
-            for start, stop in self.block_bounds():
-                block = self[start:stop].astype(np.float64, copy=False)
-                block_mean = block.mean(axis=0)
-                block_squares = np.square(block - block_mean).sum(axis=0)
-                n = len(block)
-                delta = block_mean - mean
-                squares += block_squares + delta**2 * count * n / (count + n)
-                mean += delta * n / (count + n)
-                count += n
-                low, high = min(low, block.min()), max(high, block.max())
-            self._stats = ColumnStats(mean, squares / count, float(low), float(high))
+            self._stats = merge_column_stats(
+                (stop - start, column_stats(self[start:stop]))
+                for start, stop in self.block_bounds()
+            )
         return self._stats
 
 

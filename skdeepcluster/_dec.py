@@ -141,6 +141,13 @@ class DECClustering(BaseRefiningClusterer):
     device : str or torch.device, default="auto"
         "auto" (CUDA, then MPS, then CPU), "cpu", "cuda", "cuda:<index>", "mps"
         or a :class:`torch.device`.
+    distributed : "auto" or bool, default="auto"
+        Whether ``fit`` joins the torch.distributed process group: "auto" when
+        one is initialised (a script started by ``torchrun``), True requires
+        one, False fits on this process alone. In a group each process passes
+        its own shard of the rows to ``fit``, ``batch_size`` is the batch of
+        all processes together, and every process ends with the same fitted
+        estimator; see :ref:`scaling_out`.
     random_state : int, RandomState instance or None, default=None
         Seeds network initialisation, batch order and k-means. The same integer
         gives the same labels on the CPU.
@@ -266,6 +273,7 @@ class DECClustering(BaseRefiningClusterer):
         cluster_learning_rate: float = 0.01,
         cluster_optimizer: str = "sgd",
         device: str | torch.device = "auto",
+        distributed: bool | str = "auto",
         random_state: int | np.random.RandomState | None = None,
         verbose: int = 0,
     ):
@@ -288,6 +296,7 @@ class DECClustering(BaseRefiningClusterer):
             learning_rate=learning_rate,
             optimizer=optimizer,
             device=device,
+            distributed=distributed,
             random_state=random_state,
             verbose=verbose,
         )
@@ -308,7 +317,8 @@ class DECClustering(BaseRefiningClusterer):
 
         def update_target(iteration: int) -> torch.Tensor:
             q = self._map_rows(module, lambda m, rows: m(rows), data)
-            target.copy_(losses.target_distribution(q))
+            frequencies = self._collectives.sum(q.sum(dim=0))
+            target.copy_(losses.target_distribution(q, frequencies))
             return q.argmax(dim=1)
 
         autoencoder = module.autoencoder

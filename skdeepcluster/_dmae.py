@@ -162,6 +162,13 @@ class DMAEClustering(BaseRefiningClusterer):
     device : str or torch.device, default="auto"
         "auto" (CUDA, then MPS, then CPU), "cpu", "cuda", "cuda:<index>", "mps"
         or a :class:`torch.device`.
+    distributed : "auto" or bool, default="auto"
+        Whether ``fit`` joins the torch.distributed process group: "auto" when
+        one is initialised (a script started by ``torchrun``), True requires
+        one, False fits on this process alone. In a group each process passes
+        its own shard of the rows to ``fit``, ``batch_size`` is the batch of
+        all processes together, and every process ends with the same fitted
+        estimator; see :ref:`scaling_out`.
     random_state : int, RandomState instance or None, default=None
         Seeds network initialisation, batch order and the cluster
         initialisation. The same integer gives the same labels on the CPU.
@@ -332,6 +339,7 @@ class DMAEClustering(BaseRefiningClusterer):
         network_learning_rate: float = 0.0,
         cluster_optimizer: str = "adam",
         device: str | torch.device = "auto",
+        distributed: bool | str = "auto",
         random_state: int | np.random.RandomState | None = None,
         verbose: int = 0,
     ):
@@ -354,6 +362,7 @@ class DMAEClustering(BaseRefiningClusterer):
             learning_rate=learning_rate,
             optimizer=optimizer,
             device=device,
+            distributed=distributed,
             random_state=random_state,
             verbose=verbose,
         )
@@ -372,9 +381,9 @@ class DMAEClustering(BaseRefiningClusterer):
         self.network_learning_rate = network_learning_rate
         self.cluster_optimizer = cluster_optimizer
 
-    def _check_params_vs_input(self, X: np.ndarray) -> None:
+    def _check_params_vs_input(self, X: np.ndarray, n_samples: int) -> None:
         """Also resolves ``_shallow`` and ``_dissimilarity`` ("auto" made concrete)."""
-        super()._check_params_vs_input(X)
+        super()._check_params_vs_input(X, n_samples)
         self._shallow = self.image_shape is None and len(self.hidden_layer_sizes) == 0
         self._dissimilarity = self.dissimilarity
         if self.dissimilarity == "auto":
@@ -471,7 +480,7 @@ class DMAEClustering(BaseRefiningClusterer):
             # The loss falls when the encoder shrinks the embedding and the
             # decoder undoes it; this undoes the shrinking instead.
             z = self._embedding(module, data)
-            scale = z.var(dim=0).mean().sqrt().item()
+            scale = self._collectives.variance(z).mean().sqrt().item()
             if scale > 0:
                 autoencoder.rescale_embedding_(1.0 / scale)
                 mixture.rescale_(1.0 / scale)

@@ -124,6 +124,13 @@ class GMVAEClustering(BaseDeepClusterer):
     device : str or torch.device, default="auto"
         "auto" (CUDA, then MPS, then CPU), "cpu", "cuda", "cuda:<index>", "mps"
         or a :class:`torch.device`.
+    distributed : "auto" or bool, default="auto"
+        Whether ``fit`` joins the torch.distributed process group: "auto" when
+        one is initialised (a script started by ``torchrun``), True requires
+        one, False fits on this process alone. In a group each process passes
+        its own shard of the rows to ``fit``, ``batch_size`` is the batch of
+        all processes together, and every process ends with the same fitted
+        estimator; see :ref:`scaling_out`.
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, batch order, the Gumbel and Gaussian noise and
         :meth:`sample`. The same integer gives the same labels on the CPU.
@@ -241,6 +248,7 @@ class GMVAEClustering(BaseDeepClusterer):
         learning_rate: float = 1e-3,
         optimizer: str = "adam",
         device: str | torch.device = "auto",
+        distributed: bool | str = "auto",
         random_state: int | np.random.RandomState | None = None,
         verbose: int = 0,
     ):
@@ -255,6 +263,7 @@ class GMVAEClustering(BaseDeepClusterer):
             learning_rate=learning_rate,
             optimizer=optimizer,
             device=device,
+            distributed=distributed,
             random_state=random_state,
             verbose=verbose,
         )
@@ -271,8 +280,8 @@ class GMVAEClustering(BaseDeepClusterer):
         self.learn_weights = learn_weights
         self.max_epochs = max_epochs
 
-    def _check_params_vs_input(self, X: np.ndarray) -> None:
-        super()._check_params_vs_input(X)
+    def _check_params_vs_input(self, X: np.ndarray, n_samples: int) -> None:
+        super()._check_params_vs_input(X, n_samples)
         stats = column_stats(X)
         if self.likelihood == "bernoulli" and (stats.min < 0 or stats.max > 1):
             raise ValueError(
@@ -295,7 +304,7 @@ class GMVAEClustering(BaseDeepClusterer):
             # One scale for all features: standardising each one would blow
             # near-constant features (an image's border pixels) up to the size
             # of the informative ones.
-            stats = column_stats(X)
+            stats = self._collectives.column_stats(column_stats(X), X.shape[0])
             scale = np.sqrt(stats.var.mean())
             with torch.no_grad():
                 module.input_mean.copy_(torch.as_tensor(stats.mean))
@@ -336,12 +345,13 @@ class GMVAEClustering(BaseDeepClusterer):
                 lambda m, x: squared_distances(m.scale_input(x), centers).argmin(1),
                 data,
             )
-        labels = target.cpu().numpy()
         if self.learn_weights:
-            # Cluster proportions; the added row keeps an empty cluster's log finite.
-            counts = np.bincount(labels, minlength=self.n_clusters) + 1.0
+            # Cluster proportions (of all processes' rows); the added row keeps
+            # an empty cluster's log finite.
+            counts = torch.bincount(target.cpu(), minlength=self.n_clusters)
+            counts = self._collectives.sum(counts.double()) + 1.0
             with torch.no_grad():
-                module.prior_logits.copy_(torch.as_tensor(np.log(counts)))
+                module.prior_logits.copy_(counts.log())
 
         def loss(batch: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
             x = module.scale_input(batch)
@@ -352,7 +362,7 @@ class GMVAEClustering(BaseDeepClusterer):
             logits = module.cluster_network(features)
             return F.cross_entropy(logits, clusters) + given_cluster.mean()
 
-        n_batches = math.ceil(len(data) / min(self.batch_size, len(data)))
+        n_batches = math.ceil(state.n_samples / min(self.batch_size, state.n_samples))
         self._train(
             module,
             data,

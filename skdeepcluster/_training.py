@@ -29,6 +29,7 @@ from typing import NamedTuple
 import torch
 
 from ._data import StreamedRows
+from ._distributed import Collectives
 
 BatchLoss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 """``batch_loss(batch, indices) -> scalar loss``; ``indices`` index the full data."""
@@ -82,18 +83,24 @@ class LabelChangeMonitor:
 
     Each call compares the training labels with those of the previous call;
     when the fraction that changed is below ``tol`` (0 never stops), it returns
-    True and ``converged`` becomes True.
+    True and ``converged`` becomes True. In a process group the labels are
+    each process's own rows and the fraction is over all of them.
     """
 
-    def __init__(self, tol: float):
+    def __init__(self, tol: float, collectives: Collectives | None = None):
         self.tol = tol
+        self.collectives = collectives or Collectives()
         self.converged = False
         self._previous: torch.Tensor | None = None
 
     def __call__(self, labels: torch.Tensor) -> bool:
         if self._previous is not None:
-            changed = (labels != self._previous).double().mean().item()
-            self.converged = changed < self.tol
+            counts = torch.tensor(
+                [(labels != self._previous).sum().item(), len(labels)],
+                dtype=torch.float64,
+            )
+            n_changed, n_rows = self.collectives.sum(counts).tolist()
+            self.converged = n_changed / n_rows < self.tol
         self._previous = labels
         return self.converged
 
@@ -194,6 +201,7 @@ def train(
     tol: float = 0.0,
     on_epoch_end: EpochHook | None = None,
     learning_rate_name: str = "learning_rate",
+    collectives: Collectives | None = None,
 ) -> TrainingResult:
     """Minimise ``batch_loss`` over mini-batches of ``data``.
 
@@ -249,6 +257,14 @@ def train(
     learning_rate_name : str, default="learning_rate"
         The estimator parameter that sets ``learning_rate``, named in the error
         raised on a NaN/inf loss.
+    collectives : Collectives, optional
+        The fit's process group. In one, ``data`` is this process's shard and
+        ``batch_size`` the global batch: each process takes a share of it in
+        proportion to its rows, all run the same number of iterations per
+        epoch (a process whose shard is done contributes empty batches), the
+        gradients are averaged over the rows of all shares before each step,
+        and the recorded losses and the stopping rules are over all rows, so
+        every process stops at the same iteration with the same parameters.
 
     Returns
     -------
@@ -263,24 +279,30 @@ def train(
         entry so that the loop does not wait on the device after every batch.
     """
     module.train()
+    collectives = collectives or Collectives()
     if parameters is None:
         parameters = module.parameters()
     optim = make_optimizer(optimizer, parameters, learning_rate)
-    n_samples = data.shape[0]
+    trained = [p for group in optim.param_groups for p in group["params"]]
+    n_local = data.shape[0]
+    n_samples = collectives.sum_int(n_local)
     batch_size = min(batch_size, n_samples)
+    local_batch = -(-batch_size * n_local // n_samples)  # ceil, in integers
     if isinstance(data, StreamedRows):
-        batches_per_epoch = data.n_batches(batch_size)
+        local_batches = data.n_batches(local_batch)
     else:
-        batches_per_epoch = math.ceil(n_samples / batch_size)
+        local_batches = math.ceil(n_local / local_batch)
+    batches_per_epoch = collectives.max_int(local_batches)
     if interval is None:
         interval = batches_per_epoch
     record_every = math.ceil(min(n_samples, CHECK_ROWS) / batch_size)
     total_iterations = n_epochs * batches_per_epoch
     if max_iterations is not None:
         total_iterations = min(total_iterations, max_iterations)
-    labels_monitor = LabelChangeMonitor(tol)
+    labels_monitor = LabelChangeMonitor(tol, collectives)
     loss_monitor = LossPlateauMonitor(n_iter_no_change)
-    progress = _Progress(phase, total_iterations, verbose)
+    # In a process group, rank 0 reports for all.
+    progress = _Progress(phase, total_iterations, 0 if collectives.rank else verbose)
     total = torch.zeros((), device=data.device)
     seen = since = 0  # rows and iterations since the last record
     window_total, window_seen = 0.0, 0  # loss and rows since the last check
@@ -294,7 +316,9 @@ def train(
         record of a long epoch, several epochs of small data.
         """
         nonlocal total, seen, since, window_total, window_seen
-        loss = (total / seen).item()
+        sums = collectives.sum(torch.stack([total, total.new_tensor(seen)]))
+        loss = (sums[0] / sums[1]).item()
+        seen = int(sums[1].item())
         epochs = iteration / batches_per_epoch
         _check_finite(loss, phase, epochs, learning_rate_name, learning_rate)
         history.append(
@@ -314,7 +338,10 @@ def train(
     try:
         with flushed_subnormals(data.device):
             for epoch in range(1, n_epochs + 1):
-                for batch, indices in _epoch_batches(data, batch_size, generator):
+                batches = _epoch_batches(
+                    data, local_batch, generator, batches_per_epoch
+                )
+                for batch, indices in batches:
                     if iteration >= total_iterations:
                         break
                     if on_interval is not None and iteration % interval == 0:
@@ -322,12 +349,15 @@ def train(
                         stopped = labels is not None and labels_monitor(labels)
                         if stopped:
                             break
-                    loss = batch_loss(batch, indices)
+                    n_rows = 0 if indices is None else indices.shape[0]
                     optim.zero_grad(set_to_none=True)
-                    loss.backward()
+                    if n_rows:
+                        loss = batch_loss(batch, indices)
+                        loss.backward()
+                        total += loss.detach() * n_rows
+                    collectives.average_gradients(trained, n_rows)
                     optim.step()
-                    total += loss.detach() * indices.shape[0]
-                    seen += indices.shape[0]
+                    seen += n_rows
                     iteration += 1
                     since += 1
                     if since == record_every or iteration % batches_per_epoch == 0:
@@ -339,7 +369,7 @@ def train(
                         on_epoch_end(epoch)
                     continue
                 break
-            if seen:
+            if since:
                 record()
     finally:
         optim.zero_grad(set_to_none=True)
@@ -353,19 +383,28 @@ def train(
 
 
 def _epoch_batches(
-    data: torch.Tensor | StreamedRows, batch_size: int, generator: torch.Generator
-) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    data: torch.Tensor | StreamedRows,
+    batch_size: int,
+    generator: torch.Generator,
+    n_batches: int,
+) -> Iterator[tuple[torch.Tensor | None, torch.Tensor | None]]:
     """``(batch, indices)`` of one epoch, in an order drawn from ``generator``.
 
     A tensor is visited in one permutation of its rows; streamed rows block by
-    block, in a random order of blocks and of the rows within each.
+    block, in a random order of blocks and of the rows within each. Once the
+    rows are done, ``(None, None)`` (no rows) until ``n_batches`` were given:
+    in a process group, where another process's shard has more batches.
     """
     blocks = data.blocks(generator) if isinstance(data, StreamedRows) else [(0, data)]
+    given = 0
     for offset, rows in blocks:
         order = torch.randperm(len(rows), generator=generator, device=rows.device)
         for start in range(0, len(rows), batch_size):
             local = order[start : start + batch_size]
+            given += 1
             yield rows[local], local + offset if offset else local
+    for _ in range(given, n_batches):
+        yield None, None
 
 
 def _check_finite(

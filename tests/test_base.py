@@ -501,7 +501,7 @@ def test_auto_device_prefers_cuda_then_mps_then_cpu(monkeypatch):
 
 def test_labels_close_gaps_left_by_empty_clusters():
     columns = np.array([4, 1, 4, 1])
-    order = _base._label_order(columns, 5)
+    order = _base._label_order(np.bincount(columns, minlength=5))
     labels = _base._relabel(columns, order)
     np.testing.assert_array_equal(order, [1, 4, 0, 2, 3])
     np.testing.assert_array_equal(labels, [1, 0, 1, 0])
@@ -512,7 +512,7 @@ def test_relabelled_columns_are_what_predict_returns_ties_included():
     proba = np.random.RandomState(0).randint(1, 3, size=(500, 6)).astype(float)
     proba[:, [0, 3]] = 0.0  # two clusters that no row uses
     columns = proba.argmax(axis=1)
-    order = _base._label_order(columns, 6)
+    order = _base._label_order(np.bincount(columns, minlength=6))
     labels = _base._relabel(columns, order)
     np.testing.assert_array_equal(labels, proba[:, order].argmax(axis=1))
     np.testing.assert_array_equal(np.unique(labels), [0, 1, 2, 3])

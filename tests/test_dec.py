@@ -22,9 +22,9 @@ def test_target_is_computed_on_all_rows_only_every_update_interval(blobs, monkey
     calls = []
     target_distribution = losses.target_distribution
 
-    def recording(q):
+    def recording(q, frequencies):
         calls.append(q.shape[0])
-        return target_distribution(q)
+        return target_distribution(q, frequencies)
 
     monkeypatch.setattr(losses, "target_distribution", recording)
     model = DECClustering(
@@ -57,10 +57,10 @@ def test_augmentation_fits_transformed_rows_to_the_target_of_unchanged_ones(
         augmented.append(batch.shape[0])
         return augment(batch, shape, generator)
 
-    def recording_target(q):
+    def recording_target(q, frequencies):
         # The target is computed before any cluster-phase batch of its interval.
         targets.append(len(augmented))
-        return target_distribution(q)
+        return target_distribution(q, frequencies)
 
     monkeypatch.setattr(_dec, "random_affine", recording_augment)
     monkeypatch.setattr(losses, "target_distribution", recording_target)
@@ -84,7 +84,7 @@ def test_update_interval_none_is_one_epoch(blobs, monkeypatch):
     monkeypatch.setattr(
         losses,
         "target_distribution",
-        lambda q: calls.append(1) or target_distribution(q),
+        lambda q, frequencies: calls.append(1) or target_distribution(q, frequencies),
     )
     DECClustering(
         3, batch_size=16, update_interval=None, tol=0.0, max_epochs=3, **FAST_AE

@@ -64,14 +64,17 @@ def neighbor_embedding_loss(
     return (attraction + repulsion).mean()
 
 
-def target_distribution(q: torch.Tensor) -> torch.Tensor:
+def target_distribution(
+    q: torch.Tensor, frequencies: torch.Tensor | None = None
+) -> torch.Tensor:
     """DEC's auxiliary target ``p_ij ∝ q_ij² / f_j`` with ``f_j = Σ_i q_ij``.
 
     Squaring sharpens confident assignments and dividing by the cluster
     frequency ``f_j`` keeps large clusters from swallowing the others (Xie et
-    al., 2016, eq. 3). ``q`` must hold every training row: ``f_j`` is a sum over
-    the whole data set, which is why DEC computes the target at intervals rather
-    than per batch.
+    al., 2016, eq. 3). ``f_j`` is a sum over the whole data set, which is why
+    DEC computes the target at intervals rather than per batch: ``q`` holds
+    every training row, or ``frequencies`` gives ``f`` when ``q`` holds some
+    (one process's shard).
 
     Examples
     --------
@@ -81,7 +84,9 @@ def target_distribution(q: torch.Tensor) -> torch.Tensor:
     tensor([[0.3000, 0.7000],
             [0.9720, 0.0280]])
     """
-    weight = q.pow(2) / q.sum(dim=0)
+    if frequencies is None:
+        frequencies = q.sum(dim=0)
+    weight = q.pow(2) / frequencies
     return weight / weight.sum(dim=1, keepdim=True)
 
 
