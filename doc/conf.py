@@ -159,6 +159,8 @@ def _benchmark_tables() -> str:
         ("tfidf.jsonl", "Sparse TF-IDF rows through a Pipeline"),
         ("scaling.jsonl", "AutoEncoderKMeans with every default, by rows"),
         ("distributed.jsonl", "One process and a torch.distributed group"),
+        ("profile.jsonl", "Where the seconds of a fit go"),
+        ("throughput.jsonl", "Training rate against a minimal loop and the peak"),
     ]
     for name, title in extra:
         records = read(name)
