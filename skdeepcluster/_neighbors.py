@@ -124,17 +124,23 @@ def _within_blocks(
 
 
 def _nndescent(data: torch.Tensor, n_neighbors: int, seed: int) -> torch.Tensor:
-    """pynndescent's graph, without each row itself (duplicates may come first)."""
+    """pynndescent's graph, without each row itself (duplicates may come first).
+
+    It runs on torch's number of threads. numba, which runs it, restores its
+    own thread count afterwards through the OpenMP runtime it may share with
+    torch, which would change torch's: torch's is restored too.
+    """
     from pynndescent import NNDescent
 
     rows = data.detach().cpu().numpy()
-    index = NNDescent(
-        rows,
-        n_neighbors=n_neighbors + 1,
-        random_state=seed,
-        n_jobs=torch.get_num_threads(),
-    )
-    graph = index.neighbor_graph[0]
+    n_threads = torch.get_num_threads()
+    try:
+        index = NNDescent(
+            rows, n_neighbors=n_neighbors + 1, random_state=seed, n_jobs=n_threads
+        )
+        graph = index.neighbor_graph[0]
+    finally:
+        torch.set_num_threads(n_threads)
     others = graph != np.arange(len(graph))[:, None]
     # Keep the first n_neighbors entries that are not the row itself.
     order = np.argsort(~others, axis=1, kind="stable")[:, :n_neighbors]

@@ -89,3 +89,16 @@ def test_nndescent_finds_most_true_neighbours_and_never_the_row(clustered):
     assert found.shape == (3000, 10) and found.dtype == np.int64
     assert not (found == np.arange(3000)[:, None]).any()
     assert _recall(found, exact) > 0.95
+
+
+def test_nndescent_leaves_torch_threads_as_they_were(clustered):
+    # numba restores its own thread count through the OpenMP runtime that
+    # torch may share, which used to set torch's to the machine's count.
+    pytest.importorskip("pynndescent")
+    n_threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        find_neighbors(clustered, 10, "nndescent", seed=0)
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(n_threads)
