@@ -161,6 +161,8 @@ def _benchmark_tables() -> str:
         ("distributed.jsonl", "One process and a torch.distributed group"),
         ("profile.jsonl", "Where the seconds of a fit go"),
         ("throughput.jsonl", "Training rate against a minimal loop and the peak"),
+        ("clustpy_pairs.jsonl", "Side by side with ClustPy at equal epochs"),
+        ("time_to_quality.jsonl", "Accuracy against seconds during a fit"),
     ]
     for name, title in extra:
         records = read(name)
