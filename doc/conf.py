@@ -107,6 +107,8 @@ sphinx_gallery_conf = {
 def _cell(value) -> str:
     if isinstance(value, float):
         return f"{value:.3g}" if abs(value) < 1000 else f"{value:.0f}"
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        return f"{len(value)} points (raw results)"
     if isinstance(value, dict):
         text = ", ".join(f"{k}={v}" for k, v in value.items() if k != "memory")
         return text or "defaults"
