@@ -126,9 +126,9 @@ def _within_blocks(
 def _nndescent(data: torch.Tensor, n_neighbors: int, seed: int) -> torch.Tensor:
     """pynndescent's graph, without each row itself (duplicates may come first).
 
-    It runs on torch's number of threads. numba, which runs it, restores its
-    own thread count afterwards through the OpenMP runtime it may share with
-    torch, which would change torch's: torch's is restored too.
+    Runs on torch's number of threads and leaves that number as it was:
+    numba, which runs pynndescent, resets its own count afterwards through the
+    OpenMP runtime it may share with torch, which would change torch's too.
     """
     from pynndescent import NNDescent
 
