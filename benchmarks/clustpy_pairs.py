@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from run import git_commit, load, machine
+from run import append_record, git_commit, load, machine
 
 from skdeepcluster import AutoEncoderKMeans, DECClustering
 from skdeepcluster.metrics import cluster_accuracy
@@ -129,10 +129,7 @@ def main() -> None:
             "date": datetime.date.today().isoformat(),
         }
         print(json.dumps(record), flush=True)
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        with (out / "clustpy_pairs.jsonl").open("a") as f:
-            f.write(json.dumps(record) + "\n")
+        append_record(args.out, "clustpy_pairs.jsonl", record)
 
 
 if __name__ == "__main__":

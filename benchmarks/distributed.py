@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.distributed as dist
-from run import git_commit, load, machine
+from run import append_record, git_commit, load, machine
 
 import skdeepcluster
 from skdeepcluster.metrics import cluster_accuracy
@@ -115,10 +115,7 @@ def main() -> None:
                 "date": datetime.date.today().isoformat(),
             }
             print(json.dumps(record), flush=True)
-            out = Path(args.out)
-            out.mkdir(parents=True, exist_ok=True)
-            with (out / "distributed.jsonl").open("a") as f:
-                f.write(json.dumps(record) + "\n")
+            append_record(args.out, "distributed.jsonl", record)
 
 
 if __name__ == "__main__":

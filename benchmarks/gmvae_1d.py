@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from run import git_commit
+from run import append_record, git_commit
 from scipy.stats import norm
 from sklearn.metrics import adjusted_rand_score
 
@@ -100,10 +100,7 @@ def main(argv: list[str] | None = None) -> None:
         "commit": git_commit(),
     }
     print(json.dumps(record), flush=True)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    with (out / "gmvae_1d.jsonl").open("a") as f:
-        f.write(json.dumps(record) + "\n")
+    append_record(args.out, "gmvae_1d.jsonl", record)
 
 
 if __name__ == "__main__":

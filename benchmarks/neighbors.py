@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from run import git_commit, machine
+from run import append_record, git_commit, machine
 
 from skdeepcluster._neighbors import find_neighbors, resolve_neighbor_algorithm
 from skdeepcluster.datasets import load_mnist
@@ -106,7 +106,6 @@ def main() -> None:
     parser.add_argument("--out", default=str(HERE / "results"))
     args = parser.parse_args()
     k = args.n_neighbors
-    out = Path(args.out) / "neighbors.jsonl"
     for n in args.n:
         X = rows(args.data, n, args.seed)
         queries = np.random.RandomState(args.seed).choice(n, N_QUERIES, replace=False)
@@ -144,8 +143,7 @@ def main() -> None:
                 "date": datetime.date.today().isoformat(),
             }
             print(json.dumps(record), flush=True)
-            with out.open("a") as f:
-                f.write(json.dumps(record) + "\n")
+            append_record(args.out, "neighbors.jsonl", record)
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ from unittest import mock
 
 import numpy as np
 import torch
-from run import VARIANTS, git_commit, load, machine
+from run import VARIANTS, append_record, git_commit, load, machine
 from sklearn.cluster import KMeans
 
 import skdeepcluster._autoencoder as autoencoder_module
@@ -202,10 +202,7 @@ def main() -> None:
             print(f"\n{name} on {data_name}, seed {seed}: {seconds:.1f} s")
             for part, value in sorted(parts.items(), key=lambda kv: -kv[1]):
                 print(f"  {part:32s} {value:8.2f} s  {value / seconds:6.1%}")
-            out = Path(args.out)
-            out.mkdir(parents=True, exist_ok=True)
-            with (out / "profile.jsonl").open("a") as f:
-                f.write(json.dumps(record) + "\n")
+            append_record(args.out, "profile.jsonl", record)
 
 
 if __name__ == "__main__":

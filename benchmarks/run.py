@@ -99,6 +99,14 @@ def git_commit() -> str:
     return f"{commit}+dirty" if changes.strip() else commit
 
 
+def append_record(out: str | Path, name: str, record: dict) -> None:
+    """Append ``record`` as one JSON line to ``<out>/<name>``, creating ``out``."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    with (out / name).open("a") as f:
+        f.write(json.dumps(record) + "\n")
+
+
 def write_table(jsonl: Path, markdown: Path) -> None:
     """Rewrite the markdown table from every recorded line."""
     rows = [json.loads(line) for line in jsonl.read_text().splitlines() if line.strip()]

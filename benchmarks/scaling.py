@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from neighbors import rows
-from run import git_commit, machine
+from run import append_record, git_commit, machine
 from streaming import PeakAnonymousMemory
 
 import skdeepcluster._autoencoder as autoencoder_module
@@ -105,10 +105,7 @@ def main() -> None:
             "date": datetime.date.today().isoformat(),
         }
         print(json.dumps(record), flush=True)
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        with (out / "scaling.jsonl").open("a") as f:
-            f.write(json.dumps(record) + "\n")
+        append_record(args.out, "scaling.jsonl", record)
         del X
 
 

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from run import git_commit, machine
+from run import append_record, git_commit, machine
 
 from skdeepcluster import AutoEncoderKMeans
 from skdeepcluster.datasets import load_mnist
@@ -153,10 +153,7 @@ def main() -> None:
                     np.array_equal(labels["memmap"], labels["in-memory"])
                 )
             print(json.dumps(record), flush=True)
-            out = Path(args.out)
-            out.mkdir(parents=True, exist_ok=True)
-            with (out / "streaming.jsonl").open("a") as f:
-                f.write(json.dumps(record) + "\n")
+            append_record(args.out, "streaming.jsonl", record)
             del X
     finally:
         path.unlink()

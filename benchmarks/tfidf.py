@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from run import git_commit, machine
+from run import append_record, git_commit, machine
 from sklearn.cluster import KMeans
 from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
 from sklearn.metrics import adjusted_rand_score
@@ -122,10 +122,7 @@ def main() -> None:
             "date": datetime.date.today().isoformat(),
         }
         print(json.dumps(record), flush=True)
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        with (out / "tfidf.jsonl").open("a") as f:
-            f.write(json.dumps(record) + "\n")
+        append_record(args.out, "tfidf.jsonl", record)
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ from pathlib import Path
 from unittest import mock
 
 import torch
-from run import git_commit, load, machine
+from run import append_record, git_commit, load, machine
 
 from skdeepcluster import AutoEncoderKMeans, _training
 from skdeepcluster.nn import MLPAutoencoder, nearest_neighbors
@@ -195,10 +195,7 @@ def main() -> None:
         "date": datetime.date.today().isoformat(),
     }
     print(json.dumps(record, indent=1))
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    with (out / "throughput.jsonl").open("a") as f:
-        f.write(json.dumps(record) + "\n")
+    append_record(args.out, "throughput.jsonl", record)
 
 
 if __name__ == "__main__":

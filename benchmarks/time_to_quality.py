@@ -30,7 +30,7 @@ from unittest import mock
 
 import numpy as np
 import torch
-from run import VARIANTS, git_commit, load, machine
+from run import VARIANTS, append_record, git_commit, load, machine
 from sklearn.cluster import KMeans
 
 from skdeepcluster import _training, all_estimators
@@ -152,10 +152,7 @@ def main() -> None:
             print(json.dumps({k: v for k, v in record.items() if k != "curve"}))
             for point in curve.points:
                 print("   ", point)
-            out = Path(args.out)
-            out.mkdir(parents=True, exist_ok=True)
-            with (out / "time_to_quality.jsonl").open("a") as f:
-                f.write(json.dumps(record) + "\n")
+            append_record(args.out, "time_to_quality.jsonl", record)
 
 
 if __name__ == "__main__":
