@@ -191,6 +191,7 @@ def test_a_phase_stops_once_its_loss_is_flat(
     X, _ = blobs
     # One check per epoch of the 90 rows (one batch each).
     monkeypatch.setattr(_training, "CHECK_ROWS", len(X))
+    monkeypatch.setattr(_training, "PLATEAU_ROWS", len(X))
     model = clone(estimator).set_params(random_state=0, **budget).fit(X)
     epochs = [h for h in model.history_ if h["phase"] == phase]
     assert model.n_iter_ == len(epochs) < 400

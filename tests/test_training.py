@@ -177,6 +177,7 @@ def test_a_long_epoch_is_checked_every_check_rows(monkeypatch):
 
 def test_a_flat_loss_stops_training_after_n_iter_no_change_checks(monkeypatch):
     monkeypatch.setattr(_training, "CHECK_ROWS", 4)
+    monkeypatch.setattr(_training, "PLATEAU_ROWS", 4)
     module, data = _setup()
     result, history = _run(
         module,
@@ -196,6 +197,7 @@ def test_a_flat_loss_stops_training_after_n_iter_no_change_checks(monkeypatch):
 
 def test_small_data_is_checked_over_several_epochs(monkeypatch):
     monkeypatch.setattr(_training, "CHECK_ROWS", 25)
+    monkeypatch.setattr(_training, "PLATEAU_ROWS", 25)
     module, data = _setup()
     result, history = _run(
         module,
@@ -210,6 +212,7 @@ def test_small_data_is_checked_over_several_epochs(monkeypatch):
 
 def test_a_loss_that_keeps_improving_runs_its_whole_budget(monkeypatch):
     monkeypatch.setattr(_training, "CHECK_ROWS", 10)
+    monkeypatch.setattr(_training, "PLATEAU_ROWS", 10)
     module, data = _setup()
     steps = []
 
@@ -220,6 +223,30 @@ def test_a_loss_that_keeps_improving_runs_its_whole_budget(monkeypatch):
     result, history = _run(module, data, loss, n_epochs=20, n_iter_no_change=2)
     assert result.n_epochs == 20 and result.converged is False
     assert len(history) == 20
+
+
+@pytest.mark.parametrize(("plateau_rows", "n_iterations"), [(4, 4), (8, 20)])
+def test_the_plateau_check_averages_the_records_of_plateau_rows(
+    plateau_rows, n_iterations, monkeypatch
+):
+    # A record every 2 batches of 2 rows; the recorded losses fall by 0.01
+    # every two records and scatter by 0.2 between them: 1.0, 1.2, 0.99,
+    # 1.19, ... One record per check stops at the first scatter; checks of
+    # two records see the fall and run the whole budget.
+    monkeypatch.setattr(_training, "CHECK_ROWS", 4)
+    monkeypatch.setattr(_training, "PLATEAU_ROWS", plateau_rows)
+    module, data = _setup(n_samples=8)
+    steps = []
+
+    def loss(batch, indices):
+        record = len(steps) // 2
+        steps.append(1)
+        value = 1.0 - 0.01 * (record // 2) + 0.2 * (record % 2)
+        return module(batch).sum() * 0 + value
+
+    result, _ = _run(module, data, loss, n_epochs=5, batch_size=2, n_iter_no_change=1)
+    assert result.n_iterations == n_iterations
+    assert result.converged == (n_iterations < 20)
 
 
 def test_loss_plateau_monitor_counts_checks_without_relative_improvement():
