@@ -57,10 +57,11 @@ class AutoEncoderKMeans(BaseAutoencoderClusterer):
     n_iter_no_change : int or None, default=10
         Each training phase stops once its mean loss has not improved (by a
         relative 1e-4) over this many consecutive checks. Each check covers
-        100,000 rows trained on (a fraction of an epoch of large data, several
-        epochs of small data), so that the loss's noise from one check to
-        the next stays below the slow improvements that still matter; the
-        epoch budgets stay upper bounds. As ``n_iter_no_change`` of
+        20,000 rows trained on (100,000 in the pretraining, whose neighbour
+        term's loss scatters more): a fraction of an epoch of large data,
+        which then stops within an epoch once the loss is flat, and several
+        epochs of small data, whose noisy per-epoch loss would stop it too
+        early; the epoch budgets stay upper bounds. As ``n_iter_no_change`` of
         :class:`~sklearn.neural_network.MLPClassifier` (which checks per
         epoch). None runs every phase to its budget.
     corruption : float, default=0.0

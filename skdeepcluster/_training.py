@@ -10,8 +10,9 @@ a batch loss and, where it needs them, a hook called every ``interval`` iteratio
 called at the end of each epoch (schedules).
 
 The loop stops a phase by convergence, not only by its epoch budget: it checks
-the mean loss of every :data:`PLATEAU_ROWS` rows trained on (several epochs of
-small data, a fraction of an epoch of large data) and stops after
+the mean loss of every :data:`CHECK_ROWS` rows trained on, or of more where a
+phase's loss is noisier (several epochs of small data, a fraction of an epoch
+of large data), and stops after
 ``n_iter_no_change`` checks without improvement: the rule of scikit-learn's
 ``MLPClassifier``, counted in rows rather than epochs so that an epoch of
 millions of rows is not waited out and a small data set is not stopped by the
@@ -51,18 +52,12 @@ OPTIMIZERS = {
 
 
 CHECK_ROWS = 20_000
-"""Rows behind each record: the loss is recorded in ``history`` (and checked to
-be finite) every epoch or every CHECK_ROWS rows, whichever comes first, so
-that a phase on millions of rows reports every few seconds."""
-
-PLATEAU_ROWS = 100_000
-"""Rows behind each plateau check: the mean loss over at least PLATEAU_ROWS
-rows (several records of a long epoch, several epochs of small data) is what
-``n_iter_no_change`` compares. Large enough that its noise is below the slow
-improvement that still matters: the neighbour-embedding pretraining's loss
-scatters from one record to the next by more than it falls over several, and
-checks of one record each stopped a full-MNIST pretraining on that noise,
-before its clusters had separated (measured on the benchmark page)."""
+"""Rows behind each record and, unless a phase asks for more, each plateau
+check: the loss is recorded in ``history`` (and checked to be finite) every
+epoch or every CHECK_ROWS rows, whichever comes first, so that a phase on
+millions of rows reports every few seconds, and ``n_iter_no_change`` compares
+means over at least that many rows (one record of a long epoch, several
+epochs of small data)."""
 
 MIN_IMPROVEMENT = 1e-4
 """Relative decrease of the checked loss below the best so far that counts as
@@ -199,6 +194,7 @@ def train(
     generator: torch.Generator,
     history: list[dict],
     n_iter_no_change: int | None = None,
+    plateau_rows: int | None = None,
     verbose: int = 0,
     parameters: Iterable[torch.nn.Parameter] | None = None,
     max_iterations: int | None = None,
@@ -241,8 +237,13 @@ def train(
         the epochs done (a fraction within an epoch).
     n_iter_no_change : int, optional
         Stop after this many consecutive checks (each over at least
-        :data:`PLATEAU_ROWS` rows) whose mean loss did not improve on the best
+        ``plateau_rows`` rows) whose mean loss did not improve on the best
         one (:class:`LossPlateauMonitor`); None never stops on the loss.
+    plateau_rows : int, optional
+        Rows behind each plateau check (by default :data:`CHECK_ROWS`):
+        records are averaged until they cover this many. A phase whose loss
+        scatters more from one record to the next than it falls over several
+        asks for more.
     verbose : int, default=0
         0 silent, 1 a progress bar per phase (tqdm, if installed), 2 a line per
         history entry.
@@ -305,6 +306,8 @@ def train(
     total_iterations = n_epochs * batches_per_epoch
     if max_iterations is not None:
         total_iterations = min(total_iterations, max_iterations)
+    if plateau_rows is None:
+        plateau_rows = CHECK_ROWS
     labels_monitor = LabelChangeMonitor(tol, collectives)
     loss_monitor = LossPlateauMonitor(n_iter_no_change)
     # In a process group, rank 0 reports for all.
@@ -318,8 +321,9 @@ def train(
     def record() -> bool:
         """Record the loss since the previous record; True if it stopped improving.
 
-        The plateau monitor reads the mean over at least PLATEAU_ROWS rows:
-        several records of a long epoch, several epochs of small data.
+        The plateau monitor reads the mean over at least ``plateau_rows``
+        rows: one or more records of a long epoch, several epochs of small
+        data.
         """
         nonlocal total, seen, since, window_total, window_seen
         sums = collectives.sum(torch.stack([total, total.new_tensor(seen)]))
@@ -335,7 +339,7 @@ def train(
         window_seen += seen
         total = torch.zeros((), device=data.device)
         seen = since = 0
-        if window_seen < PLATEAU_ROWS:
+        if window_seen < plateau_rows:
             return False
         plateau = loss_monitor(window_total / window_seen)
         window_total, window_seen = 0.0, 0

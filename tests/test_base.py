@@ -191,7 +191,7 @@ def test_a_phase_stops_once_its_loss_is_flat(
     X, _ = blobs
     # One check per epoch of the 90 rows (one batch each).
     monkeypatch.setattr(_training, "CHECK_ROWS", len(X))
-    monkeypatch.setattr(_training, "PLATEAU_ROWS", len(X))
+    monkeypatch.setattr(_autoencoder, "PRETRAINING_PLATEAU_ROWS", len(X))
     model = clone(estimator).set_params(random_state=0, **budget).fit(X)
     epochs = [h for h in model.history_ if h["phase"] == phase]
     assert model.n_iter_ == len(epochs) < 400
@@ -200,6 +200,18 @@ def test_a_phase_stops_once_its_loss_is_flat(
     assert min(losses[-10:]) > min(losses[:-10]) * (1 - 1e-4)
     budgeted = clone(model).set_params(n_iter_no_change=None).fit(X)
     assert budgeted.n_iter_ == 400
+
+
+def test_the_pretraining_checks_its_plateau_over_more_rows(blobs, monkeypatch):
+    # One record per epoch; the pretraining averages PRETRAINING_PLATEAU_ROWS
+    # rows (over a thousand epochs of these 90), so its flat loss, which
+    # stops the one-epoch checks above, runs the whole budget here.
+    X, _ = blobs
+    monkeypatch.setattr(_training, "CHECK_ROWS", len(X))
+    model = AutoEncoderKMeans(
+        3, hidden_layer_sizes=(8,), latent_dim=2, pretrain_epochs=400, random_state=0
+    ).fit(X)
+    assert model.n_iter_ == 400
 
 
 @ESTIMATORS

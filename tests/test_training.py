@@ -177,7 +177,6 @@ def test_a_long_epoch_is_checked_every_check_rows(monkeypatch):
 
 def test_a_flat_loss_stops_training_after_n_iter_no_change_checks(monkeypatch):
     monkeypatch.setattr(_training, "CHECK_ROWS", 4)
-    monkeypatch.setattr(_training, "PLATEAU_ROWS", 4)
     module, data = _setup()
     result, history = _run(
         module,
@@ -197,7 +196,6 @@ def test_a_flat_loss_stops_training_after_n_iter_no_change_checks(monkeypatch):
 
 def test_small_data_is_checked_over_several_epochs(monkeypatch):
     monkeypatch.setattr(_training, "CHECK_ROWS", 25)
-    monkeypatch.setattr(_training, "PLATEAU_ROWS", 25)
     module, data = _setup()
     result, history = _run(
         module,
@@ -212,7 +210,6 @@ def test_small_data_is_checked_over_several_epochs(monkeypatch):
 
 def test_a_loss_that_keeps_improving_runs_its_whole_budget(monkeypatch):
     monkeypatch.setattr(_training, "CHECK_ROWS", 10)
-    monkeypatch.setattr(_training, "PLATEAU_ROWS", 10)
     module, data = _setup()
     steps = []
 
@@ -234,7 +231,6 @@ def test_the_plateau_check_averages_the_records_of_plateau_rows(
     # 1.19, ... One record per check stops at the first scatter; checks of
     # two records see the fall and run the whole budget.
     monkeypatch.setattr(_training, "CHECK_ROWS", 4)
-    monkeypatch.setattr(_training, "PLATEAU_ROWS", plateau_rows)
     module, data = _setup(n_samples=8)
     steps = []
 
@@ -244,7 +240,15 @@ def test_the_plateau_check_averages_the_records_of_plateau_rows(
         value = 1.0 - 0.01 * (record // 2) + 0.2 * (record % 2)
         return module(batch).sum() * 0 + value
 
-    result, _ = _run(module, data, loss, n_epochs=5, batch_size=2, n_iter_no_change=1)
+    result, _ = _run(
+        module,
+        data,
+        loss,
+        n_epochs=5,
+        batch_size=2,
+        n_iter_no_change=1,
+        plateau_rows=plateau_rows,
+    )
     assert result.n_iterations == n_iterations
     assert result.converged == (n_iterations < 20)
 
