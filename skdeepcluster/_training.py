@@ -12,11 +12,10 @@ called at the end of each epoch (schedules).
 The loop stops a phase by convergence, not only by its epoch budget: it checks
 the mean loss of every :data:`CHECK_ROWS` rows trained on, or of more where a
 phase's loss is noisier (several epochs of small data, a fraction of an epoch
-of large data), and stops after
-``n_iter_no_change`` checks without improvement: the rule of scikit-learn's
-``MLPClassifier``, counted in rows rather than epochs so that an epoch of
-millions of rows is not waited out and a small data set is not stopped by the
-noise of a few batches.
+of large data), and stops after ``n_iter_no_change`` checks without
+improvement: the rule of scikit-learn's ``MLPClassifier``, counted in rows
+rather than epochs so that an epoch of millions of rows is not waited out and
+a small data set is not stopped by the noise of a few batches.
 """
 
 from __future__ import annotations
