@@ -165,6 +165,7 @@ def _benchmark_tables() -> str:
         ("throughput.jsonl", "Training rate against a minimal loop and the peak"),
         ("clustpy_pairs.jsonl", "Side by side with ClustPy at equal epochs"),
         ("time_to_quality.jsonl", "Accuracy against seconds during a fit"),
+        ("low_dimensional.jsonl", "Deep against shallow on low-dimensional data"),
     ]
     for name, title in extra:
         records = read(name)

@@ -67,6 +67,7 @@ from .nn import (
     ClusteringAutoencoder,
     ConvAutoencoder,
     MLPAutoencoder,
+    ScaleAutoencoder,
     StudentTAssignment,
     mutual_neighbors,
     random_affine,
@@ -75,6 +76,8 @@ from .nn import (
 from .nn.losses import neighbor_embedding_loss, reconstruction_loss
 
 PRETRAINING_SCHEMES = ("end-to-end", "layerwise")
+DENSE_HIDDEN_LAYER_SIZES = (500, 500, 2000)
+"""The dense encoder's hidden layers under ``hidden_layer_sizes="auto"``: DEC's."""
 N_NEGATIVES = 5
 PRETRAINING_PLATEAU_ROWS = 100_000
 """Rows behind each ``n_iter_no_change`` check of the pretraining, five of the
@@ -296,6 +299,7 @@ class BaseAutoencoderClusterer(BaseDeepClusterer):
 
     _parameter_constraints: dict = {
         **BaseDeepClusterer._parameter_constraints,
+        "hidden_layer_sizes": ["array-like", StrOptions({"auto"})],
         "n_init": [Interval(Integral, 1, None, closed="left")],
         "alpha": [Interval(Real, 0, None, closed="neither")],
         "pretraining": [StrOptions(set(PRETRAINING_SCHEMES))],
@@ -358,8 +362,13 @@ class BaseAutoencoderClusterer(BaseDeepClusterer):
         self.memory = memory
 
     def _check_params_vs_input(self, X: np.ndarray, n_samples: int) -> None:
-        """Also resolves ``_augmentation_shape`` and ``_neighbor_algorithm``.
+        """Also resolves ``_hidden_layer_sizes``, ``_shallow``,
+        ``_augmentation_shape`` and ``_neighbor_algorithm``.
 
+        ``_hidden_layer_sizes`` is ``hidden_layer_sizes`` with "auto" made
+        concrete (:func:`resolve_hidden_layer_sizes`); ``_shallow`` says that
+        the dense network has no hidden layer, so that there is no autoencoder
+        (the clusters are placed on the features, see :meth:`_pretrain`).
         ``_augmentation_shape`` is the shape of the images ``augmentation``
         moves: ``image_shape`` when set; otherwise the rows must be square
         greyscale images, as DEC-DA assumes of flattened input.
@@ -367,6 +376,10 @@ class BaseAutoencoderClusterer(BaseDeepClusterer):
         without one).
         """
         super()._check_params_vs_input(X, n_samples)
+        self._hidden_layer_sizes = resolve_hidden_layer_sizes(
+            self.hidden_layer_sizes, X.shape[1], self.latent_dim
+        )
+        self._shallow = self._image_shape is None and not self._hidden_layer_sizes
         if self.image_shape is not None and self.pretraining == "layerwise":
             raise ValueError(
                 "pretraining='layerwise' trains a dense autoencoder layer by "
@@ -377,7 +390,7 @@ class BaseAutoencoderClusterer(BaseDeepClusterer):
         if self.augmentation:
             self._augmentation_shape = self._image_shape or _square_image(X.shape[1])
         self._neighbor_algorithm = None
-        if self.neighbor_weight > 0 and len(X) > 1:
+        if self.neighbor_weight > 0 and len(X) > 1 and not self._shallow:
             self._neighbor_algorithm = resolve_neighbor_algorithm(
                 self.neighbor_algorithm, len(X)
             )
@@ -388,8 +401,12 @@ class BaseAutoencoderClusterer(BaseDeepClusterer):
         """The autoencoder trained on reconstruction, through ``memory``'s cache.
 
         The cache key is ``X``, the :class:`PretrainingSettings` and the seed;
-        ``verbose`` and the device copy of ``X`` are left out of it.
+        ``verbose`` and the device copy of ``X`` are left out of it. The shallow
+        model has nothing to pretrain: its "autoencoder" is a
+        :class:`~skdeepcluster.nn.ScaleAutoencoder`, the features times a scalar.
         """
+        if self._shallow:
+            return ScaleAutoencoder()
         if self.memory is not None and self._collectives.active:
             raise ValueError(
                 "memory caches the pretraining of one process's data, and this "
@@ -422,7 +439,7 @@ class BaseAutoencoderClusterer(BaseDeepClusterer):
     def _pretraining_settings(self) -> PretrainingSettings:
         """This fit's pretraining parameters, resolved, as one hashable key."""
         return PretrainingSettings(
-            hidden_layer_sizes=tuple(self.hidden_layer_sizes),
+            hidden_layer_sizes=self._hidden_layer_sizes,
             latent_dim=self.latent_dim,
             image_shape=self._image_shape,
             conv_channels=(
@@ -450,8 +467,12 @@ class BaseAutoencoderClusterer(BaseDeepClusterer):
         """The pretrained autoencoder + a Student's t head on its embedding."""
         return ClusteringAutoencoder(
             pretrained,
-            StudentTAssignment(self.n_clusters, self.latent_dim, self.alpha),
+            StudentTAssignment(self.n_clusters, self._embedding_dim(X), self.alpha),
         )
+
+    def _embedding_dim(self, X: np.ndarray) -> int:
+        """``latent_dim``, or the number of features in the shallow model."""
+        return X.shape[1] if self._shallow else self.latent_dim
 
     def _initialize_clusters(
         self, module: torch.nn.Module, data: torch.Tensor, state: FitState
@@ -576,6 +597,24 @@ class BaseRefiningClusterer(BaseAutoencoderClusterer):
                 ConvergenceWarning,
                 stacklevel=5,
             )
+
+
+def resolve_hidden_layer_sizes(
+    hidden_layer_sizes: tuple[int, ...] | str, n_features: int, latent_dim: int
+) -> tuple[int, ...]:
+    """``hidden_layer_sizes`` as a tuple, "auto" made concrete.
+
+    "auto" is :data:`DENSE_HIDDEN_LAYER_SIZES`, unless the rows have no more
+    features than the embedding would (``n_features <= latent_dim``): there is
+    then nothing for an encoder to compress, and a network trained to
+    reconstruct such data only distorts the geometry the clusters are in, so
+    "auto" is ``()``, the shallow model on the features themselves.
+    """
+    if isinstance(hidden_layer_sizes, str):
+        if n_features <= latent_dim:
+            return ()
+        return DENSE_HIDDEN_LAYER_SIZES
+    return tuple(hidden_layer_sizes)
 
 
 def _hashable_by_content(X: np.ndarray | StreamedArray) -> bool:

@@ -23,11 +23,18 @@ class AutoEncoderKMeans(BaseAutoencoderClusterer):
     ----------
     n_clusters : int, default=8
         Number of clusters.
-    hidden_layer_sizes : tuple of int, default=(500, 500, 2000)
+    hidden_layer_sizes : tuple of int or "auto", default="auto"
         Widths of the dense encoder's hidden layers; the decoder mirrors them.
-        Ignored when ``image_shape`` is set.
+        Empty: the shallow model, with no autoencoder: k-means runs on ``X``
+        itself. "auto" is DEC's (500, 500, 2000), unless ``X`` has no more
+        features than ``latent_dim``, where it is ``()``: there is nothing to
+        compress, and a network trained to reconstruct such data can distort the
+        geometry its clusters are in (on some low-dimensional sets it fell far
+        below the shallow model, see the benchmark page). Ignored when
+        ``image_shape`` is set.
     latent_dim : int, default=10
-        Size of the embedding returned by :meth:`transform`.
+        Size of the embedding returned by :meth:`transform` (the number of
+        features in the shallow model).
     image_shape : tuple of int, default=None
         ``(channels, height, width)`` of one image. When set, rows of ``X`` are
         flattened images (as :func:`~skdeepcluster.datasets.load_image_folder`
@@ -214,7 +221,7 @@ class AutoEncoderKMeans(BaseAutoencoderClusterer):
         self,
         n_clusters: int = 8,
         *,
-        hidden_layer_sizes: tuple[int, ...] = (500, 500, 2000),
+        hidden_layer_sizes: tuple[int, ...] | str = "auto",
         latent_dim: int = 10,
         image_shape: tuple[int, int, int] | None = None,
         conv_channels: tuple[int, ...] | str = "auto",

@@ -242,7 +242,10 @@ class BaseDeepClusterer(
                 f"n_samples={n_samples} should be >= n_clusters={self.n_clusters}. "
                 "Lower n_clusters or pass more samples."
             )
-        _check_sizes("hidden_layer_sizes", self.hidden_layer_sizes, allow_empty=True)
+        if not isinstance(self.hidden_layer_sizes, str):
+            _check_sizes(
+                "hidden_layer_sizes", self.hidden_layer_sizes, allow_empty=True
+            )
         if not isinstance(self.conv_channels, str):
             _check_sizes("conv_channels", self.conv_channels, allow_empty=False)
         self._image_shape = _resolve_image_shape(self.image_shape, n_features)

@@ -15,7 +15,7 @@ from ._base import FitState
 from ._data import StreamedRows
 from ._mixture_init import medoids, precision_factors
 from ._utils import Interval, StrOptions, to_numpy
-from .nn import ClusteringAutoencoder, DissimilarityMixture, ScaleAutoencoder, losses
+from .nn import ClusteringAutoencoder, DissimilarityMixture, losses
 from .nn.dissimilarities import DISSIMILARITIES
 
 # Dissimilarities whose centres k-means places; the others get medoids.
@@ -75,10 +75,15 @@ class DMAEClustering(BaseRefiningClusterer):
     reconstruction_weight : float, default=1.0
         Weight of the mean squared error between a row and the decoding of its
         soft-assigned centre. Not used in the shallow model.
-    hidden_layer_sizes : tuple of int, default=(500, 500, 2000)
+    hidden_layer_sizes : tuple of int or "auto", default="auto"
         Widths of the dense encoder's hidden layers; the decoder mirrors them.
-        Empty: the shallow model on the features themselves. Ignored when
-        ``image_shape`` is set.
+        Empty: the shallow model, with no autoencoder: the mixture runs on ``X``
+        itself (see ``rescale_embedding``). "auto" is DEC's (500, 500, 2000),
+        unless ``X`` has no more features than ``latent_dim``, where it is
+        ``()``: there is nothing to compress, and a network trained to
+        reconstruct such data can distort the geometry its clusters are in (on
+        some low-dimensional sets it fell far below the shallow model, see the
+        benchmark page). Ignored when ``image_shape`` is set.
     latent_dim : int, default=10
         Size of the embedding returned by :meth:`transform` (the number of
         features in the shallow model).
@@ -315,7 +320,7 @@ class DMAEClustering(BaseRefiningClusterer):
         mixture_loss: str = "nll",
         dissimilarity_weight: float = 1.0,
         reconstruction_weight: float = 1.0,
-        hidden_layer_sizes: tuple[int, ...] = (500, 500, 2000),
+        hidden_layer_sizes: tuple[int, ...] | str = "auto",
         latent_dim: int = 10,
         image_shape: tuple[int, int, int] | None = None,
         conv_channels: tuple[int, ...] | str = "auto",
@@ -383,26 +388,21 @@ class DMAEClustering(BaseRefiningClusterer):
         self.cluster_optimizer = cluster_optimizer
 
     def _check_params_vs_input(self, X: np.ndarray, n_samples: int) -> None:
-        """Also resolves ``_shallow`` and ``_dissimilarity`` ("auto" made concrete)."""
+        """Also resolves ``_dissimilarity`` ("auto" made concrete)."""
         super()._check_params_vs_input(X, n_samples)
-        self._shallow = self.image_shape is None and len(self.hidden_layer_sizes) == 0
         self._dissimilarity = self.dissimilarity
         if self.dissimilarity == "auto":
             self._dissimilarity = "euclidean" if self._shallow else "mahalanobis"
 
-    def _pretrain(
-        self, X: np.ndarray, data: torch.Tensor, state: FitState
-    ) -> torch.nn.Module:
-        if self._shallow:
-            return ScaleAutoencoder()
-        return super()._pretrain(X, data, state)
-
     def _build_module(
         self, X: np.ndarray, pretrained: torch.nn.Module
     ) -> torch.nn.Module:
-        dim = X.shape[1] if self._shallow else self.latent_dim
         mixture = DissimilarityMixture(
-            self.n_clusters, dim, self._dissimilarity, alpha=self.alpha, p=self.p
+            self.n_clusters,
+            self._embedding_dim(X),
+            self._dissimilarity,
+            alpha=self.alpha,
+            p=self.p,
         )
         return ClusteringAutoencoder(pretrained, mixture)
 
