@@ -12,6 +12,7 @@ iris, wine and breast cancer sets, standardised.
 Examples::
 
     python benchmarks/low_dimensional.py --seeds 0 1 2
+    python benchmarks/low_dimensional.py --estimators GMVAEClustering
 
 One JSON line per (data, estimator, seed) is appended to
 ``<out>/low_dimensional.jsonl``: the ARI of both models and the deep fit's
@@ -74,13 +75,19 @@ def pairs(k: int, seed: int):
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", nargs="*", type=int, default=[0])
+    parser.add_argument("--estimators", nargs="*", default=None, help="class names")
+    parser.add_argument("--data", nargs="*", default=None, help="set names")
     parser.add_argument("--out", default=str(HERE / "results"))
     args = parser.parse_args(argv)
     for name, X, y in data_sets():
+        if args.data is not None and name not in args.data:
+            continue
         X = X.astype(np.float32)
         k = len(np.unique(y))
         for seed in args.seeds:
             for deep, shallow_name, shallow in pairs(k, seed):
+                if args.estimators and type(deep).__name__ not in args.estimators:
+                    continue
                 start = time.perf_counter()
                 labels = deep.fit_predict(X)
                 seconds = time.perf_counter() - start

@@ -8,11 +8,12 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.cluster import KMeans
+from sklearn.mixture import GaussianMixture
 from sklearn.utils.validation import check_is_fitted
 from torch.nn import functional as F
 
 from ._base import BaseDeepClusterer, FitState, _relabel
-from ._data import column_stats
+from ._data import INIT_SAMPLE_ROWS, column_stats
 from ._utils import Interval, StrOptions, draw_seeds, to_numpy
 from .nn import GaussianMixtureVAE, losses, squared_distances
 
@@ -58,22 +59,29 @@ class GMVAEClustering(BaseDeepClusterer):
         :class:`~sklearn.preprocessing.StandardScaler` in front to weigh them
         equally. "bernoulli" needs ``X`` in [0, 1] (pixel intensities) and is
         the reference setting for images.
-    init_params : {"kmeans", "random"}, default="kmeans"
-        "kmeans" first fits the whole model, for ``init_iterations`` iterations, to a
-        k-means partition of the (scaled) rows: ``q(y | x)`` learns the k-means
-        labels and the other networks the ELBO given them, as
+    init_params : {"auto", "kmeans", "gaussian-mixture", "random"}, default="auto"
+        "kmeans" first fits the whole model, for ``init_iterations`` iterations,
+        to a k-means partition of the (scaled) rows: ``q(y | x)`` learns the
+        k-means labels and the other networks the ELBO given them, as
         :class:`~sklearn.mixture.GaussianMixture` starts from k-means.
-        "random" starts from the random initialisation, as the reference code
-        does; its components start almost identical and are then split or
-        merged at random, so results vary more from seed to seed.
+        "gaussian-mixture" does the same from the partition of a
+        :class:`~sklearn.mixture.GaussianMixture` (full covariances, ``n_init``
+        restarts, fitted to at most 100,000 of the rows). "auto" is
+        "gaussian-mixture" when ``X`` has no more features than ``latent_dim``
+        (and no ``image_shape``), where a full-covariance mixture is cheap and
+        well posed and k-means' round clusters cut elongated ones wrongly (the
+        ELBO then keeps the start it is given, see the benchmark page), and
+        "kmeans" otherwise. "random" starts from the random initialisation, as
+        the reference code does; its components start almost identical and are
+        then split or merged at random, so results vary more from seed to seed.
     init_iterations : int, default=5000
-        Mini-batch iterations of the k-means warm start. The learned variances
+        Mini-batch iterations of the warm start. The learned variances
         start at 1 (in the scaled units) and Adam moves a log-variance by
         about ``learning_rate`` per step, so the warm start needs a few
         thousand steps to fit narrow clusters.
     n_init : int, default=10
-        Seeded k-means restarts of the warm start; the partition with the
-        lowest inertia is kept.
+        Seeded restarts of the warm start's k-means or Gaussian mixture; the
+        best partition (lowest inertia, highest likelihood) is kept.
     marginalize : bool, default=True
         Sum the ELBO over the K clusters (K passes of ``q(z | x, y)`` and the
         decoder per batch). False draws one Gumbel-softmax sample of ``y``
@@ -99,7 +107,7 @@ class GMVAEClustering(BaseDeepClusterer):
         (Dilokthanakul et al. used 0.5). 0 is the plain ELBO.
     learn_weights : bool, default=True
         Learn the mixing weights ``p(y)`` (started at the k-means cluster
-        proportions with ``init_params="kmeans"``), as
+        proportions of the warm start), as
         :class:`~sklearn.mixture.GaussianMixture` does. False keeps them
         uniform, as the reference code does; a model with uniform weights
         fits clusters of unequal sizes by moving rows between them.
@@ -210,7 +218,7 @@ class GMVAEClustering(BaseDeepClusterer):
     _parameter_constraints: dict = {
         **BaseDeepClusterer._parameter_constraints,
         "likelihood": [StrOptions({"gaussian", "bernoulli"})],
-        "init_params": [StrOptions({"kmeans", "random"})],
+        "init_params": [StrOptions({"auto", "kmeans", "gaussian-mixture", "random"})],
         "init_iterations": [Interval(Integral, 1, None, closed="left")],
         "n_init": [Interval(Integral, 1, None, closed="left")],
         "marginalize": ["boolean"],
@@ -232,7 +240,7 @@ class GMVAEClustering(BaseDeepClusterer):
         image_shape: tuple[int, int, int] | None = None,
         conv_channels: tuple[int, ...] | str = "auto",
         likelihood: str = "gaussian",
-        init_params: str = "kmeans",
+        init_params: str = "auto",
         init_iterations: int = 5000,
         n_init: int = 10,
         marginalize: bool = True,
@@ -281,7 +289,14 @@ class GMVAEClustering(BaseDeepClusterer):
         self.max_epochs = max_epochs
 
     def _check_params_vs_input(self, X: np.ndarray, n_samples: int) -> None:
+        """Also resolves ``_init_params`` ("auto" made concrete)."""
         super()._check_params_vs_input(X, n_samples)
+        self._init_params = self.init_params
+        if self.init_params == "auto":
+            low_dimensional = (
+                self._image_shape is None and X.shape[1] <= self.latent_dim
+            )
+            self._init_params = "gaussian-mixture" if low_dimensional else "kmeans"
         stats = column_stats(X)
         if self.likelihood == "bernoulli" and (stats.min < 0 or stats.max > 1):
             raise ValueError(
@@ -315,36 +330,19 @@ class GMVAEClustering(BaseDeepClusterer):
     def _initialize_clusters(
         self, module: GaussianMixtureVAE, data: torch.Tensor, state: FitState
     ) -> None:
-        """With ``init_params="kmeans"``, fit the model to a k-means partition.
+        """Unless ``init_params="random"``, fit the model to a partition of the rows.
 
-        ``q(y | x)`` learns the k-means labels of the scaled rows
-        (cross-entropy) while the other networks learn the ELBO given them,
-        and learned mixing weights start at the cluster proportions, so the
-        ELBO training starts from weights, priors, encoder and decoder that
-        agree with one sensible partition (as
+        ``q(y | x)`` learns the labels of a k-means or Gaussian mixture
+        partition of the scaled rows (cross-entropy) while the other networks
+        learn the ELBO given them, and learned mixing weights start at the
+        cluster proportions, so the ELBO training starts from weights, priors,
+        encoder and decoder that agree with one sensible partition (as
         :class:`~sklearn.mixture.GaussianMixture` starts from k-means) instead
         of from K near-identical components.
         """
-        if self.init_params != "kmeans":
+        if self._init_params == "random":
             return
-        rows = self._initialization_rows(data, state)
-        scaled = self._map_rows(module, lambda m, x: m.scale_input(x), rows)
-        kmeans = KMeans(
-            self.n_clusters, n_init=self.n_init, random_state=state.seeds.init
-        ).fit(scaled.cpu().numpy())
-        if rows is data:
-            target = torch.as_tensor(
-                kmeans.labels_, dtype=torch.long, device=data.device
-            )
-        else:  # k-means ran on a sample: the nearest centre of every row
-            centers = torch.as_tensor(
-                kmeans.cluster_centers_, dtype=torch.float32, device=data.device
-            )
-            target = self._map_rows(
-                module,
-                lambda m, x: squared_distances(m.scale_input(x), centers).argmin(1),
-                data,
-            )
+        target = self._initial_partition(module, data, state)
         if self.learn_weights:
             # Cluster proportions (of all processes' rows); the added row keeps
             # an empty cluster's log finite.
@@ -372,6 +370,48 @@ class GMVAEClustering(BaseDeepClusterer):
             n_epochs=math.ceil(self.init_iterations / n_batches),
             max_iterations=self.init_iterations,
         )
+
+    def _initial_partition(
+        self, module: GaussianMixtureVAE, data: torch.Tensor, state: FitState
+    ) -> torch.Tensor:
+        """Labels of every training row under ``_init_params``' partition.
+
+        The partition is fitted to the initialisation rows (a Gaussian mixture
+        to a seeded sample of at most ``INIT_SAMPLE_ROWS`` of them); rows it
+        was not fitted to get the nearest k-means centre, or the mixture's
+        most probable component.
+        """
+        rows = self._initialization_rows(data, state)
+        scaled = self._map_rows(module, lambda m, x: m.scale_input(x), rows)
+        scaled = scaled.cpu().numpy()
+        if self._init_params == "kmeans":
+            kmeans = KMeans(
+                self.n_clusters, n_init=self.n_init, random_state=state.seeds.init
+            ).fit(scaled)
+            if rows is data:
+                return torch.as_tensor(
+                    kmeans.labels_, dtype=torch.long, device=data.device
+                )
+            centers = torch.as_tensor(
+                kmeans.cluster_centers_, dtype=torch.float32, device=data.device
+            )
+            return self._map_rows(
+                module,
+                lambda m, x: squared_distances(m.scale_input(x), centers).argmin(1),
+                data,
+            )
+        if len(scaled) > INIT_SAMPLE_ROWS:
+            rng = np.random.RandomState(state.seeds.init)
+            scaled = scaled[rng.choice(len(scaled), INIT_SAMPLE_ROWS, replace=False)]
+        mixture = GaussianMixture(
+            self.n_clusters, n_init=self.n_init, random_state=state.seeds.init
+        ).fit(scaled)
+
+        def component(m: GaussianMixtureVAE, x: torch.Tensor) -> torch.Tensor:
+            labels = mixture.predict(m.scale_input(x).cpu().numpy())
+            return torch.as_tensor(labels, dtype=torch.long, device=x.device)
+
+        return self._map_rows(module, component, data)
 
     def _cluster_phase(
         self, module: GaussianMixtureVAE, data: torch.Tensor, state: FitState

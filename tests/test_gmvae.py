@@ -8,6 +8,7 @@ import torch
 from sklearn.cluster import KMeans
 from sklearn.datasets import load_digits, make_blobs
 from sklearn.metrics import adjusted_rand_score
+from sklearn.mixture import GaussianMixture
 
 from skdeepcluster import GMVAEClustering
 from skdeepcluster import _gmvae as gmvae_estimator
@@ -126,13 +127,52 @@ def test_learned_weights_start_at_the_proportions_of_the_best_kmeans(
             return super().fit(X, y, sample_weight)
 
     monkeypatch.setattr(gmvae_estimator, "KMeans", RecordingKMeans)
-    params = {**_no_epochs(SMALL), "init_iterations": 50}
+    params = {**_no_epochs(SMALL), "init_iterations": 50, "init_params": "kmeans"}
     model = GMVAEClustering(3, n_init=4, max_epochs=0, random_state=0, **params)
     model.fit(X)
     assert restarts == [4]
     # k-means finds the 90, 270 and 540 rows; one row is added to each count.
     expected = np.array([91, 271, 541]) / 903
     np.testing.assert_allclose(np.sort(model.weights_), expected, rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "n_features, latent_dim, expected",
+    [(1, 10, "gaussian-mixture"), (4, 4, "gaussian-mixture"), (4, 2, "kmeans")],
+)
+def test_auto_init_is_a_gaussian_mixture_when_x_is_no_wider_than_the_code(
+    n_features, latent_dim, expected, monkeypatch
+):
+    X, _ = make_blobs(n_samples=120, centers=3, n_features=n_features, random_state=0)
+    fitted = []
+
+    class RecordingKMeans(KMeans):
+        def fit(self, X, y=None, sample_weight=None):
+            fitted.append(("kmeans", self.n_init))
+            return super().fit(X, y, sample_weight)
+
+    class RecordingMixture(GaussianMixture):
+        def fit(self, X, y=None):
+            fitted.append(("gaussian-mixture", self.n_init))
+            return super().fit(X, y)
+
+    monkeypatch.setattr(gmvae_estimator, "KMeans", RecordingKMeans)
+    monkeypatch.setattr(gmvae_estimator, "GaussianMixture", RecordingMixture)
+    params = {**_no_epochs(SMALL), "init_iterations": 5, "latent_dim": latent_dim}
+    GMVAEClustering(3, n_init=2, max_epochs=0, random_state=0, **params).fit(X)
+    assert fitted == [(expected, 2)]
+
+
+def test_the_gaussian_mixture_start_cuts_elongated_clusters_as_the_mixture_does():
+    # Sheared blobs: k-means cuts them across, a full-covariance mixture does not.
+    X, _ = make_blobs(n_samples=600, centers=3, random_state=170)
+    X = X @ np.array([[0.6, -0.6], [-0.4, 0.8]])
+    mixture = GaussianMixture(3, n_init=10, random_state=0).fit_predict(X)
+    kmeans = KMeans(3, n_init=10, random_state=0).fit_predict(X)
+    assert adjusted_rand_score(mixture, kmeans) < 0.8
+    params = {**_no_epochs(SMALL), "init_iterations": 500}
+    model = GMVAEClustering(3, max_epochs=0, random_state=0, **params).fit(X)
+    assert adjusted_rand_score(mixture, model.labels_) > 0.95
 
 
 def test_sample_draws_clusters_in_proportion_to_the_weights(unequal_gaussians_1d):
