@@ -17,6 +17,12 @@ from ._data import INIT_SAMPLE_ROWS, column_stats
 from ._utils import Interval, StrOptions, draw_seeds, to_numpy
 from .nn import GaussianMixtureVAE, losses, squared_distances
 
+MIXTURE_INIT_MAX_FEATURES = 50
+"""Widest rows ``init_params="auto"`` starts from a Gaussian mixture on: a
+full covariance is ``n_features ** 2`` numbers per cluster, and each EM step
+costs as much per row; images, hundreds of features wide with near-constant
+pixels, get k-means."""
+
 
 class GMVAEClustering(BaseDeepClusterer):
     """Clustering with a Gaussian mixture variational autoencoder (GMVAE).
@@ -67,13 +73,14 @@ class GMVAEClustering(BaseDeepClusterer):
         "gaussian-mixture" does the same from the partition of a
         :class:`~sklearn.mixture.GaussianMixture` (full covariances, ``n_init``
         restarts, fitted to at most 100,000 of the rows). "auto" is
-        "gaussian-mixture" when ``X`` has no more features than ``latent_dim``
-        (and no ``image_shape``), where a full-covariance mixture is cheap and
-        well posed and k-means' round clusters cut elongated ones wrongly (the
-        ELBO then keeps the start it is given, see the benchmark page), and
-        "kmeans" otherwise. "random" starts from the random initialisation, as
-        the reference code does; its components start almost identical and are
-        then split or merged at random, so results vary more from seed to seed.
+        "gaussian-mixture" for data of at most 50 features (and no
+        ``image_shape``), such as scikit-learn's small tabular sets, where a
+        full-covariance mixture is cheap and k-means' round clusters cut
+        elongated ones wrongly (the ELBO then keeps the start it is given: see
+        the benchmark page), and "kmeans" otherwise. "random" starts from the
+        random initialisation, as the reference code does; its components start
+        almost identical and are then split or merged at random, so results vary
+        more from seed to seed.
     init_iterations : int, default=5000
         Mini-batch iterations of the warm start. The learned variances
         start at 1 (in the scaled units) and Adam moves a log-variance by
@@ -293,10 +300,10 @@ class GMVAEClustering(BaseDeepClusterer):
         super()._check_params_vs_input(X, n_samples)
         self._init_params = self.init_params
         if self.init_params == "auto":
-            low_dimensional = (
-                self._image_shape is None and X.shape[1] <= self.latent_dim
+            narrow = (
+                self._image_shape is None and X.shape[1] <= MIXTURE_INIT_MAX_FEATURES
             )
-            self._init_params = "gaussian-mixture" if low_dimensional else "kmeans"
+            self._init_params = "gaussian-mixture" if narrow else "kmeans"
         stats = column_stats(X)
         if self.likelihood == "bernoulli" and (stats.min < 0 or stats.max > 1):
             raise ValueError(
