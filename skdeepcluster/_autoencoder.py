@@ -362,8 +362,7 @@ class BaseAutoencoderClusterer(BaseDeepClusterer):
         self.memory = memory
 
     def _check_params_vs_input(self, X: np.ndarray, n_samples: int) -> None:
-        """Also resolves ``_hidden_layer_sizes``, ``_shallow``,
-        ``_augmentation_shape`` and ``_neighbor_algorithm``.
+        """Also resolves the network, the augmentation and the neighbour search.
 
         ``_hidden_layer_sizes`` is ``hidden_layer_sizes`` with "auto" made
         concrete (:func:`resolve_hidden_layer_sizes`); ``_shallow`` says that
@@ -607,7 +606,7 @@ def resolve_hidden_layer_sizes(
     "auto" is :data:`DENSE_HIDDEN_LAYER_SIZES`, unless the rows have no more
     features than the embedding would (``n_features <= latent_dim``): there is
     then nothing for an encoder to compress, and a network trained to
-    reconstruct such data only distorts the geometry the clusters are in, so
+    reconstruct such data can distort the geometry the clusters are in, so
     "auto" is ``()``, the shallow model on the features themselves.
     """
     if isinstance(hidden_layer_sizes, str):

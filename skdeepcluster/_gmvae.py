@@ -17,12 +17,6 @@ from ._data import INIT_SAMPLE_ROWS, column_stats
 from ._utils import Interval, StrOptions, draw_seeds, to_numpy
 from .nn import GaussianMixtureVAE, losses, squared_distances
 
-MIXTURE_INIT_MAX_FEATURES = 50
-"""Widest rows ``init_params="auto"`` starts from a Gaussian mixture on: a
-full covariance is ``n_features ** 2`` numbers per cluster, and each EM step
-costs as much per row; images, hundreds of features wide with near-constant
-pixels, get k-means."""
-
 
 class GMVAEClustering(BaseDeepClusterer):
     """Clustering with a Gaussian mixture variational autoencoder (GMVAE).
@@ -73,14 +67,15 @@ class GMVAEClustering(BaseDeepClusterer):
         "gaussian-mixture" does the same from the partition of a
         :class:`~sklearn.mixture.GaussianMixture` (full covariances, ``n_init``
         restarts, fitted to at most 100,000 of the rows). "auto" is
-        "gaussian-mixture" for data of at most 50 features (and no
-        ``image_shape``), such as scikit-learn's small tabular sets, where a
-        full-covariance mixture is cheap and k-means' round clusters cut
-        elongated ones wrongly (the ELBO then keeps the start it is given: see
-        the benchmark page), and "kmeans" otherwise. "random" starts from the
-        random initialisation, as the reference code does; its components start
-        almost identical and are then split or merged at random, so results vary
-        more from seed to seed.
+        "gaussian-mixture" when ``X`` has no more features than ``latent_dim``
+        (and no ``image_shape``), the rule by which the autoencoder estimators
+        drop their network: there k-means' round clusters cut elongated ones
+        wrongly, and the ELBO keeps the partition it starts from; on wider rows,
+        with few rows per cluster for a full covariance, the most likely mixture
+        can be a poor partition (see the benchmark page), so "auto" is "kmeans".
+        "random" starts from the random initialisation, as the reference code
+        does; its components start almost identical and are then split or merged
+        at random, so results vary more from seed to seed.
     init_iterations : int, default=5000
         Mini-batch iterations of the warm start. The learned variances
         start at 1 (in the scaled units) and Adam moves a log-variance by
@@ -300,9 +295,7 @@ class GMVAEClustering(BaseDeepClusterer):
         super()._check_params_vs_input(X, n_samples)
         self._init_params = self.init_params
         if self.init_params == "auto":
-            narrow = (
-                self._image_shape is None and X.shape[1] <= MIXTURE_INIT_MAX_FEATURES
-            )
+            narrow = self._image_shape is None and X.shape[1] <= self.latent_dim
             self._init_params = "gaussian-mixture" if narrow else "kmeans"
         stats = column_stats(X)
         if self.likelihood == "bernoulli" and (stats.min < 0 or stats.max > 1):

@@ -137,16 +137,16 @@ def test_learned_weights_start_at_the_proportions_of_the_best_kmeans(
 
 
 @pytest.mark.parametrize(
-    "n_features, image_shape, expected",
+    "n_features, latent_dim, image_shape, expected",
     [
-        (1, None, "gaussian-mixture"),
-        (gmvae_estimator.MIXTURE_INIT_MAX_FEATURES, None, "gaussian-mixture"),
-        (gmvae_estimator.MIXTURE_INIT_MAX_FEATURES + 1, None, "kmeans"),
-        (4, (1, 2, 2), "kmeans"),
+        (1, 10, None, "gaussian-mixture"),
+        (4, 4, None, "gaussian-mixture"),
+        (5, 4, None, "kmeans"),
+        (4, 10, (1, 2, 2), "kmeans"),
     ],
 )
-def test_auto_init_is_a_gaussian_mixture_on_narrow_tabular_rows(
-    n_features, image_shape, expected, monkeypatch
+def test_auto_init_is_a_gaussian_mixture_when_x_is_no_wider_than_the_code(
+    n_features, latent_dim, image_shape, expected, monkeypatch
 ):
     X, _ = make_blobs(n_samples=120, centers=3, n_features=n_features, random_state=0)
     fitted = []
@@ -163,7 +163,12 @@ def test_auto_init_is_a_gaussian_mixture_on_narrow_tabular_rows(
 
     monkeypatch.setattr(gmvae_estimator, "KMeans", RecordingKMeans)
     monkeypatch.setattr(gmvae_estimator, "GaussianMixture", RecordingMixture)
-    params = {**_no_epochs(SMALL), "init_iterations": 5, "image_shape": image_shape}
+    params = {
+        **_no_epochs(SMALL),
+        "init_iterations": 5,
+        "latent_dim": latent_dim,
+        "image_shape": image_shape,
+    }
     GMVAEClustering(3, n_init=2, max_epochs=0, random_state=0, **params).fit(X)
     assert fitted == [(expected, 2)]
 
