@@ -108,7 +108,7 @@ class GMVAEClustering(BaseDeepClusterer):
         assignments become confident up to this amount unpenalised
         (Dilokthanakul et al. used 0.5). 0 is the plain ELBO.
     learn_weights : bool, default=True
-        Learn the mixing weights ``p(y)`` (started at the k-means cluster
+        Learn the mixing weights ``p(y)`` (started at the cluster
         proportions of the warm start), as
         :class:`~sklearn.mixture.GaussianMixture` does. False keeps them
         uniform, as the reference code does; a model with uniform weights
