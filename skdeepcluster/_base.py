@@ -96,7 +96,9 @@ class FitState:
     ``n_samples`` counts the training rows of all processes; ``generator``
     is seeded by ``seeds.train`` for the steps after pretraining; ``history``
     becomes ``history_``; ``result`` is the
-    :class:`~skdeepcluster._training.TrainingResult` of the last phase run.
+    :class:`~skdeepcluster._training.TrainingResult` of the last phase run;
+    ``initial_labels`` is a partition of this process's training rows found
+    before the module is built (GMVAE's start from a clusterer).
     """
 
     seeds: FitSeeds
@@ -104,6 +106,7 @@ class FitState:
     generator: torch.Generator | None = None
     history: list[dict] = field(default_factory=list)
     result: _training.TrainingResult | None = None
+    initial_labels: np.ndarray | None = None
 
 
 class BaseDeepClusterer(

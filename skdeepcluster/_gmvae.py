@@ -7,14 +7,16 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
+from sklearn.base import ClusterMixin, clone
 from sklearn.cluster import KMeans
 from sklearn.mixture import GaussianMixture
 from sklearn.utils.validation import check_is_fitted
 from torch.nn import functional as F
 
+from ._autoencoder_kmeans import AutoEncoderKMeans
 from ._base import BaseDeepClusterer, FitState, _relabel
-from ._data import INIT_SAMPLE_ROWS, column_stats
-from ._utils import Interval, StrOptions, draw_seeds, to_numpy
+from ._data import INIT_SAMPLE_ROWS, StreamedArray, column_stats
+from ._utils import HasMethods, Interval, StrOptions, draw_seeds, to_numpy
 from .nn import GaussianMixtureVAE, losses, squared_distances
 
 
@@ -28,8 +30,8 @@ class GMVAEClustering(BaseDeepClusterer):
     ``q(z | x, y)`` are trained on the evidence lower bound (ELBO), summed
     exactly over the clusters (Rui Shu's GMVAE, the default) or with
     Gumbel-softmax samples of ``y`` (jariasf/GMVAE, ``marginalize=False``).
-    There is no autoencoder pretraining; by default the whole model starts
-    from a k-means partition.
+    By default the whole model first learns a partition: of an autoencoder's
+    embedding on wide rows, of a Gaussian mixture on narrow ones.
 
     Parameters
     ----------
@@ -50,8 +52,13 @@ class GMVAEClustering(BaseDeepClusterer):
     conv_channels : tuple of int or "auto", default="auto"
         Channels of the convolutional stride-2 layers; used only with
         ``image_shape``. See :func:`~skdeepcluster.nn.conv_channels_for`.
-    likelihood : {"gaussian", "bernoulli"}, default="gaussian"
-        Distribution of ``x`` given ``z``. "gaussian" takes any real data,
+    likelihood : {"auto", "gaussian", "bernoulli"}, default="auto"
+        Distribution of ``x`` given ``z``. "auto" is "bernoulli" when ``X`` is
+        in [0, 1] and wider than ``latent_dim`` (or ``image_shape`` is set), as
+        pixel intensities are, and "gaussian" otherwise: on MNIST the Bernoulli
+        decoder clusters far better, while a Gaussian learns the narrow
+        clusters of low-dimensional data (see the benchmark page). "gaussian"
+        takes any real data,
         with a learned variance per feature; inside, rows are centred and
         divided by one scale for all features, the root mean square of the
         centred data (stored and applied at prediction). Features keep their
@@ -59,23 +66,33 @@ class GMVAEClustering(BaseDeepClusterer):
         :class:`~sklearn.preprocessing.StandardScaler` in front to weigh them
         equally. "bernoulli" needs ``X`` in [0, 1] (pixel intensities) and is
         the reference setting for images.
-    init_params : {"auto", "kmeans", "gaussian-mixture", "random"}, default="auto"
+    init_params : {"auto", "kmeans", "gaussian-mixture", "random"} or clusterer, \
+            default="auto"
         "kmeans" first fits the whole model, for ``init_iterations`` iterations,
         to a k-means partition of the (scaled) rows: ``q(y | x)`` learns the
         k-means labels and the other networks the ELBO given them, as
         :class:`~sklearn.mixture.GaussianMixture` starts from k-means.
         "gaussian-mixture" does the same from the partition of a
         :class:`~sklearn.mixture.GaussianMixture` (full covariances, ``n_init``
-        restarts, fitted to at most 100,000 of the rows). "auto" is
-        "gaussian-mixture" when ``X`` has no more features than ``latent_dim``
-        (and no ``image_shape``), the rule by which the autoencoder estimators
-        drop their network: there k-means' round clusters cut elongated ones
-        wrongly, and the ELBO keeps the partition it starts from; on wider rows,
-        with few rows per cluster for a full covariance, the most likely mixture
-        can be a poor partition (see the benchmark page), so "auto" is "kmeans".
-        "random" starts from the random initialisation, as the reference code
-        does; its components start almost identical and are then split or merged
-        at random, so results vary more from seed to seed.
+        restarts, fitted to at most 100,000 of the rows). A clusterer (an
+        unfitted estimator with ``fit_predict``, e.g.
+        :class:`~skdeepcluster.AutoEncoderKMeans`) is cloned, given this
+        model's ``n_clusters`` when it takes one, seeded from
+        ``random_state`` unless its own is set, and fitted to ``X``; the
+        model starts from its labels. "auto" is "gaussian-mixture" when ``X``
+        has no more features than ``latent_dim`` (and no ``image_shape``), the
+        rule by which the autoencoder estimators drop their network: there
+        k-means' round clusters cut elongated ones wrongly, and the ELBO keeps
+        the partition it starts from. On wider rows "auto" is
+        ``AutoEncoderKMeans(n_clusters, latent_dim=latent_dim)`` (with this
+        model's ``image_shape``, ``conv_channels``, ``n_init``,
+        ``n_iter_no_change``, ``device`` and ``distributed``), the start of
+        VaDE [3]_: pixels are far from Gaussian clusters, and on MNIST the
+        model keeps most of the better partition of the autoencoder's
+        embedding (see the benchmark page); it costs that autoencoder's
+        pretraining. "random" starts from the random initialisation, as the
+        reference code does; its components start almost identical and are
+        then split or merged at random, so results vary more from seed to seed.
     init_iterations : int, default=5000
         Mini-batch iterations of the warm start. The learned variances
         start at 1 (in the scaled units) and Adam moves a log-variance by
@@ -161,8 +178,9 @@ class GMVAEClustering(BaseDeepClusterer):
         One ``{"phase", "epoch", "loss", "n_iterations"}`` entry per epoch,
         or per 20,000 rows of a longer epoch (``epoch`` counts the epochs
         done):
-        phase "init" for the k-means warm start, "train" for the ELBO training
-        (loss = negative ELBO with free bits).
+        phases "init-..." for the phases of a clusterer ``init_params`` (the
+        autoencoder's "init-pretrain"), "init" for the warm start, "train" for
+        the ELBO training (loss = negative ELBO with free bits).
     n_iter_ : int
         Number of epochs begun by the last training phase, the "train" phase, at
         most ``max_epochs``.
@@ -197,6 +215,8 @@ class GMVAEClustering(BaseDeepClusterer):
        Mixture Variational Autoencoders." arXiv:1611.02648, 2016.
     .. [2] Jang, Gu and Poole. "Categorical Reparameterization with
        Gumbel-Softmax." ICLR 2017.
+    .. [3] Jiang et al. "Variational Deep Embedding: An Unsupervised and
+       Generative Approach to Clustering." IJCAI 2017.
 
     Examples
     --------
@@ -219,8 +239,11 @@ class GMVAEClustering(BaseDeepClusterer):
 
     _parameter_constraints: dict = {
         **BaseDeepClusterer._parameter_constraints,
-        "likelihood": [StrOptions({"gaussian", "bernoulli"})],
-        "init_params": [StrOptions({"auto", "kmeans", "gaussian-mixture", "random"})],
+        "likelihood": [StrOptions({"auto", "gaussian", "bernoulli"})],
+        "init_params": [
+            StrOptions({"auto", "kmeans", "gaussian-mixture", "random"}),
+            HasMethods(["fit_predict"]),
+        ],
         "init_iterations": [Interval(Integral, 1, None, closed="left")],
         "n_init": [Interval(Integral, 1, None, closed="left")],
         "marginalize": ["boolean"],
@@ -241,8 +264,8 @@ class GMVAEClustering(BaseDeepClusterer):
         latent_dim: int = 10,
         image_shape: tuple[int, int, int] | None = None,
         conv_channels: tuple[int, ...] | str = "auto",
-        likelihood: str = "gaussian",
-        init_params: str = "auto",
+        likelihood: str = "auto",
+        init_params: str | ClusterMixin = "auto",
         init_iterations: int = 5000,
         n_init: int = 10,
         marginalize: bool = True,
@@ -291,19 +314,94 @@ class GMVAEClustering(BaseDeepClusterer):
         self.max_epochs = max_epochs
 
     def _check_params_vs_input(self, X: np.ndarray, n_samples: int) -> None:
-        """Also resolves ``_init_params`` ("auto" made concrete)."""
+        """Also resolves ``_init_params`` and ``_likelihood`` ("auto" made concrete).
+
+        Both follow one rule: rows no wider than ``latent_dim`` (and no
+        ``image_shape``) are the Gaussian mixture's ground, anything wider is
+        compressed by the networks.
+        """
         super()._check_params_vs_input(X, n_samples)
+        narrow = self._image_shape is None and X.shape[1] <= self.latent_dim
         self._init_params = self.init_params
-        if self.init_params == "auto":
-            narrow = self._image_shape is None and X.shape[1] <= self.latent_dim
-            self._init_params = "gaussian-mixture" if narrow else "kmeans"
+        if isinstance(self.init_params, str) and self.init_params == "auto":
+            self._init_params = (
+                "gaussian-mixture" if narrow else self._default_start_clusterer()
+            )
+        if (
+            not isinstance(self._init_params, str)
+            and self._collectives.active
+            and not isinstance(self._init_params, BaseDeepClusterer)
+        ):
+            raise ValueError(
+                "init_params is a clusterer, and this fit spans a "
+                "torch.distributed process group: each process would partition "
+                "its own shard alone. Pass one of skdeepcluster's estimators "
+                "(they fit across the group), or a string init_params."
+            )
         stats = column_stats(X)
-        if self.likelihood == "bernoulli" and (stats.min < 0 or stats.max > 1):
+        in_unit_interval = stats.min >= 0 and stats.max <= 1
+        self._likelihood = self.likelihood
+        if self.likelihood == "auto":
+            bernoulli = in_unit_interval and not narrow
+            self._likelihood = "bernoulli" if bernoulli else "gaussian"
+        if self.likelihood == "bernoulli" and not in_unit_interval:
             raise ValueError(
                 "likelihood='bernoulli' needs X in [0, 1]; got values in "
                 f"[{stats.min:.4g}, {stats.max:.4g}]. Scale X (e.g. with MinMaxScaler) "
                 "or use likelihood='gaussian'."
             )
+
+    def _default_start_clusterer(self) -> AutoEncoderKMeans:
+        """The clusterer whose partition "auto" starts wide rows from.
+
+        k-means on the embedding of the package's autoencoder, sized as this
+        model's code: VaDE's start (Jiang et al., 2017), which pretrains an
+        autoencoder and fits a mixture to its embedding.
+        """
+        return AutoEncoderKMeans(
+            self.n_clusters,
+            latent_dim=self.latent_dim,
+            image_shape=self.image_shape,
+            conv_channels=self.conv_channels,
+            n_init=self.n_init,
+            n_iter_no_change=self.n_iter_no_change,
+            device=self.device,
+            distributed=self.distributed,
+            verbose=self.verbose,
+        )
+
+    def _pretrain(self, X: np.ndarray, data: torch.Tensor, state: FitState) -> None:
+        """Fit the clusterer of ``init_params``, when it is one, to the rows.
+
+        A clone is fitted, with this model's ``n_clusters`` when it takes one,
+        seeded by the fit's ``init`` seed unless its own ``random_state`` is
+        set; its labels become ``state.initial_labels``
+        and its ``history_`` entries this fit's, their phases prefixed
+        "init-".
+        """
+        if isinstance(self._init_params, str):
+            return None
+        clusterer = clone(self._init_params)
+        params = clusterer.get_params()
+        if "n_clusters" in params:
+            clusterer.set_params(n_clusters=self.n_clusters)
+        if params.get("random_state", 0) is None:
+            clusterer.set_params(random_state=state.seeds.init)
+        rows = X.array if isinstance(X, StreamedArray) else X
+        labels = np.asarray(clusterer.fit_predict(rows))
+        if (
+            labels.shape != (X.shape[0],)
+            or not np.isin(labels, np.arange(self.n_clusters)).all()
+        ):
+            raise ValueError(
+                f"init_params={clusterer!r} should label every row with one of "
+                f"0, ..., n_clusters - 1 = {self.n_clusters - 1}; got labels "
+                f"{np.unique(labels)[:10].tolist()} for {len(labels)} rows."
+            )
+        state.initial_labels = labels
+        for entry in getattr(clusterer, "history_", []):
+            state.history.append({**entry, "phase": f"init-{entry['phase']}"})
+        return None
 
     def _build_module(self, X: np.ndarray, pretrained: None) -> GaussianMixtureVAE:
         module = GaussianMixtureVAE(
@@ -311,11 +409,11 @@ class GMVAEClustering(BaseDeepClusterer):
             self.n_clusters,
             tuple(self.hidden_layer_sizes),
             self.latent_dim,
-            self.likelihood,
+            self._likelihood,
             image_shape=self._image_shape,
             conv_channels=self.conv_channels,
         )
-        if self.likelihood == "gaussian":
+        if self._likelihood == "gaussian":
             # One scale for all features: standardising each one would blow
             # near-constant features (an image's border pixels) up to the size
             # of the informative ones.
@@ -376,11 +474,16 @@ class GMVAEClustering(BaseDeepClusterer):
     ) -> torch.Tensor:
         """Labels of every training row under ``_init_params``' partition.
 
-        The partition is fitted to the initialisation rows (a Gaussian mixture
-        to a seeded sample of at most ``INIT_SAMPLE_ROWS`` of them); rows it
-        was not fitted to get the nearest k-means centre, or the mixture's
-        most probable component.
+        A clusterer's labels were found by :meth:`_pretrain`. Otherwise the
+        partition is fitted to the initialisation rows (a Gaussian mixture to
+        a seeded sample of at most ``INIT_SAMPLE_ROWS`` of them); rows it was
+        not fitted to get the nearest k-means centre, or the mixture's most
+        probable component.
         """
+        if state.initial_labels is not None:
+            return torch.as_tensor(
+                state.initial_labels, dtype=torch.long, device=data.device
+            )
         rows = self._initialization_rows(data, state)
         scaled = self._map_rows(module, lambda m, x: m.scale_input(x), rows)
         scaled = scaled.cpu().numpy()

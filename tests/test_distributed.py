@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 import torch
 import torch.distributed as dist
+from sklearn.cluster import KMeans
 from sklearn.datasets import load_digits
 from sklearn.preprocessing import MinMaxScaler
 
@@ -53,6 +54,8 @@ SMALL = {
         "hidden_layer_sizes": (64,),
         "max_epochs": 3,
         "init_iterations": 20,
+        # Its partition is found across the group too.
+        "init_params": AutoEncoderKMeans(hidden_layer_sizes=(64,), pretrain_epochs=3),
     },
 }
 
@@ -293,6 +296,14 @@ def test_memory_is_refused_in_a_group(tmp_path):
     outcomes = run_in_group(tmp_path, _fit_job, [model], shards)
     for status, message in outcomes.values():
         assert status == "error" and "memory caches the pretraining" in message
+
+
+def test_a_clusterer_that_fits_one_shard_alone_is_refused_as_gmvae_start(tmp_path):
+    _, _, shards = digits_shards()
+    model = GMVAEClustering(n_clusters=3, init_params=KMeans(3))
+    outcomes = run_in_group(tmp_path, _fit_job, [model], shards)
+    for status, message in outcomes.values():
+        assert status == "error" and "each process would partition" in message
 
 
 @pytest.mark.slow

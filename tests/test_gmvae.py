@@ -5,13 +5,13 @@ import math
 import numpy as np
 import pytest
 import torch
-from sklearn.cluster import KMeans
+from sklearn.cluster import DBSCAN, KMeans
 from sklearn.datasets import load_digits, load_iris, make_blobs
 from sklearn.metrics import adjusted_rand_score
 from sklearn.mixture import GaussianMixture
 from sklearn.preprocessing import StandardScaler
 
-from skdeepcluster import GMVAEClustering
+from skdeepcluster import AutoEncoderKMeans, GMVAEClustering
 from skdeepcluster import _gmvae as gmvae_estimator
 from skdeepcluster.datasets import make_shapes
 from skdeepcluster.metrics import cluster_accuracy
@@ -142,11 +142,11 @@ def test_learned_weights_start_at_the_proportions_of_the_best_kmeans(
     [
         (1, 10, None, "gaussian-mixture"),
         (4, 4, None, "gaussian-mixture"),
-        (5, 4, None, "kmeans"),
-        (4, 10, (1, 2, 2), "kmeans"),
+        (5, 4, None, "autoencoder"),
+        (4, 10, (1, 2, 2), "autoencoder"),
     ],
 )
-def test_auto_init_is_a_gaussian_mixture_when_x_is_no_wider_than_the_code(
+def test_auto_init_is_a_gaussian_mixture_on_narrow_rows_and_an_autoencoder_on_wide(
     n_features, latent_dim, image_shape, expected, monkeypatch
 ):
     X, _ = make_blobs(n_samples=120, centers=3, n_features=n_features, random_state=0)
@@ -162,8 +162,17 @@ def test_auto_init_is_a_gaussian_mixture_when_x_is_no_wider_than_the_code(
             fitted.append(("gaussian-mixture", self.n_init))
             return super().fit(X, y)
 
+    class RecordingAutoencoder(AutoEncoderKMeans):
+        def fit_predict(self, X, y=None):
+            # Records the autoencoder "auto" builds; k-means stands in for it.
+            fitted.append(("autoencoder", self.n_init))
+            assert (self.n_clusters, self.latent_dim) == (3, latent_dim)
+            assert self.image_shape == image_shape and self.random_state is not None
+            return KMeans(3, n_init=1, random_state=0).fit_predict(X)
+
     monkeypatch.setattr(gmvae_estimator, "KMeans", RecordingKMeans)
     monkeypatch.setattr(gmvae_estimator, "GaussianMixture", RecordingMixture)
+    monkeypatch.setattr(gmvae_estimator, "AutoEncoderKMeans", RecordingAutoencoder)
     params = {
         **_no_epochs(SMALL),
         "init_iterations": 5,
@@ -172,6 +181,55 @@ def test_auto_init_is_a_gaussian_mixture_when_x_is_no_wider_than_the_code(
     }
     GMVAEClustering(3, n_init=2, max_epochs=0, random_state=0, **params).fit(X)
     assert fitted == [(expected, 2)]
+
+
+@pytest.mark.parametrize(
+    "scale, n_features, image_shape, expected",
+    [
+        (1.0, 16, None, "bernoulli"),  # wide rows in [0, 1]: pixels
+        (1.0, 16, (1, 4, 4), "bernoulli"),
+        (2.0, 16, None, "gaussian"),  # outside [0, 1]
+        (1.0, 4, None, "gaussian"),  # no wider than latent_dim
+    ],
+)
+def test_auto_likelihood_is_bernoulli_for_wide_rows_in_the_unit_interval(
+    scale, n_features, image_shape, expected
+):
+    X = scale * np.random.RandomState(0).rand(60, n_features)
+    params = {**_no_epochs(SMALL), "init_iterations": 5, "latent_dim": 4}
+    model = GMVAEClustering(
+        2, init_params="kmeans", image_shape=image_shape, max_epochs=0, **params
+    ).fit(X)
+    assert model.module_.likelihood == expected
+
+
+def test_a_clusterer_start_is_a_seeded_clone_given_the_model_n_clusters():
+    X, y = make_blobs(n_samples=150, centers=3, n_features=6, random_state=0)
+    start = KMeans(n_clusters=2, n_init=3)  # n_clusters replaced, no seed
+    params = {**_no_epochs(SMALL), "init_iterations": 300, "max_epochs": 0}
+    models = [
+        GMVAEClustering(3, init_params=start, random_state=0, **params).fit(X)
+        for _ in range(2)
+    ]
+    assert not hasattr(start, "cluster_centers_")
+    np.testing.assert_array_equal(models[0].labels_, models[1].labels_)
+    assert adjusted_rand_score(y, models[0].labels_) == 1.0
+
+
+def test_a_clusterer_start_records_its_history_as_init_phases():
+    X, _ = make_blobs(n_samples=90, centers=3, n_features=6, random_state=0)
+    start = AutoEncoderKMeans(hidden_layer_sizes=(8,), latent_dim=2, pretrain_epochs=2)
+    params = {**_no_epochs(SMALL), "init_iterations": 5, "max_epochs": 0}
+    model = GMVAEClustering(3, init_params=start, random_state=0, **params).fit(X)
+    phases = [entry["phase"] for entry in model.history_]
+    assert phases[:2] == ["init-pretrain", "init-pretrain"] and phases[-1] == "init"
+
+
+def test_a_clusterer_start_must_label_every_row_with_a_cluster():
+    X, _ = make_blobs(n_samples=60, centers=3, n_features=6, random_state=0)
+    start = DBSCAN(eps=1e-6)  # every row is noise: label -1
+    with pytest.raises(ValueError, match=r"should label every row with one of 0"):
+        GMVAEClustering(3, init_params=start, **_no_epochs(SMALL)).fit(X)
 
 
 def test_the_gaussian_mixture_start_cuts_elongated_clusters_as_the_mixture_does():
