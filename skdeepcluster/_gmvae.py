@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import torch
 from sklearn.base import ClusterMixin, clone
 from sklearn.cluster import KMeans
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
 from sklearn.utils.validation import check_is_fitted
 from torch.nn import functional as F
@@ -18,6 +20,9 @@ from ._base import BaseDeepClusterer, FitState, _relabel
 from ._data import INIT_SAMPLE_ROWS, StreamedArray, column_stats
 from ._utils import HasMethods, Interval, StrOptions, draw_seeds, to_numpy
 from .nn import GaussianMixtureVAE, losses, squared_distances
+
+BINARY_FRACTION = 0.25
+"""Share of values at 0 or 1 from which ``likelihood="auto"`` is Bernoulli."""
 
 
 class GMVAEClustering(BaseDeepClusterer):
@@ -53,15 +58,17 @@ class GMVAEClustering(BaseDeepClusterer):
         Channels of the convolutional stride-2 layers; used only with
         ``image_shape``. See :func:`~skdeepcluster.nn.conv_channels_for`.
     likelihood : {"auto", "gaussian", "bernoulli"}, default="auto"
-        Distribution of ``x`` given ``z``. "auto" is "bernoulli" when ``X`` is
-        in [0, 1] and wider than ``latent_dim`` (or ``image_shape`` is set), as
-        pixel intensities are, and "gaussian" otherwise: on MNIST the Bernoulli
-        decoder clusters far better, while a Gaussian learns the narrow
-        clusters of low-dimensional data (see the benchmark page). "gaussian"
-        takes any real data,
-        with a learned variance per feature; inside, rows are centred and
-        divided by one scale for all features, the root mean square of the
-        centred data (stored and applied at prediction). Features keep their
+        Distribution of ``x`` given ``z``. "auto" is "bernoulli" when every
+        value of ``X`` is in [0, 1] and at least a quarter of them (in the first
+        100,000 rows) are exactly 0 or 1, as in binary data and in images on a
+        blank background, and "gaussian" otherwise: on MNIST the Bernoulli
+        decoder clusters far better (see the benchmark page), while on
+        continuous measurements scaled to [0, 1] it can lose clusters that a
+        Gaussian finds.
+        "gaussian" takes any real data, with a learned variance per feature;
+        inside, rows are centred and divided by one scale for all features,
+        the root mean square of the centred data (stored and applied at
+        prediction). Features keep their
         relative scales, as in :class:`~sklearn.cluster.KMeans`: put a
         :class:`~sklearn.preprocessing.StandardScaler` in front to weigh them
         equally. "bernoulli" needs ``X`` in [0, 1] (pixel intensities) and is
@@ -314,11 +321,11 @@ class GMVAEClustering(BaseDeepClusterer):
         self.max_epochs = max_epochs
 
     def _check_params_vs_input(self, X: np.ndarray, n_samples: int) -> None:
-        """Also resolves ``_init_params`` and ``_likelihood`` ("auto" made concrete).
+        """Also resolves ``_init_params`` ("auto" made concrete).
 
-        Both follow one rule: rows no wider than ``latent_dim`` (and no
-        ``image_shape``) are the Gaussian mixture's ground, anything wider is
-        compressed by the networks.
+        Rows no wider than ``latent_dim`` (and no ``image_shape``) are the
+        Gaussian mixture's ground, the rule by which the autoencoder estimators
+        drop their network; anything wider is compressed by the networks.
         """
         super()._check_params_vs_input(X, n_samples)
         narrow = self._image_shape is None and X.shape[1] <= self.latent_dim
@@ -339,12 +346,7 @@ class GMVAEClustering(BaseDeepClusterer):
                 "(they fit across the group), or a string init_params."
             )
         stats = column_stats(X)
-        in_unit_interval = stats.min >= 0 and stats.max <= 1
-        self._likelihood = self.likelihood
-        if self.likelihood == "auto":
-            bernoulli = in_unit_interval and not narrow
-            self._likelihood = "bernoulli" if bernoulli else "gaussian"
-        if self.likelihood == "bernoulli" and not in_unit_interval:
+        if self.likelihood == "bernoulli" and (stats.min < 0 or stats.max > 1):
             raise ValueError(
                 "likelihood='bernoulli' needs X in [0, 1]; got values in "
                 f"[{stats.min:.4g}, {stats.max:.4g}]. Scale X (e.g. with MinMaxScaler) "
@@ -388,7 +390,11 @@ class GMVAEClustering(BaseDeepClusterer):
         if params.get("random_state", 0) is None:
             clusterer.set_params(random_state=state.seeds.init)
         rows = X.array if isinstance(X, StreamedArray) else X
-        labels = np.asarray(clusterer.fit_predict(rows))
+        with warnings.catch_warnings():
+            # Empty clusters of the start are the model's to warn about, if
+            # they stay empty after its training.
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            labels = np.asarray(clusterer.fit_predict(rows))
         if (
             labels.shape != (X.shape[0],)
             or not np.isin(labels, np.arange(self.n_clusters)).all()
@@ -404,20 +410,30 @@ class GMVAEClustering(BaseDeepClusterer):
         return None
 
     def _build_module(self, X: np.ndarray, pretrained: None) -> GaussianMixtureVAE:
+        """The GMVAE, its likelihood resolved from the rows of every process."""
+        stats = self._collectives.column_stats(column_stats(X), X.shape[0])
+        likelihood = self.likelihood
+        if likelihood == "auto":
+            likelihood = "gaussian"
+            if stats.min >= 0 and stats.max <= 1:
+                rows = X[:INIT_SAMPLE_ROWS]
+                at_bounds = np.count_nonzero((rows == 0) | (rows == 1))
+                at_bounds = self._collectives.sum_int(int(at_bounds))
+                if at_bounds >= BINARY_FRACTION * self._collectives.sum_int(rows.size):
+                    likelihood = "bernoulli"
         module = GaussianMixtureVAE(
             X.shape[1],
             self.n_clusters,
             tuple(self.hidden_layer_sizes),
             self.latent_dim,
-            self._likelihood,
+            likelihood,
             image_shape=self._image_shape,
             conv_channels=self.conv_channels,
         )
-        if self._likelihood == "gaussian":
+        if likelihood == "gaussian":
             # One scale for all features: standardising each one would blow
             # near-constant features (an image's border pixels) up to the size
             # of the informative ones.
-            stats = self._collectives.column_stats(column_stats(X), X.shape[0])
             scale = np.sqrt(stats.var.mean())
             with torch.no_grad():
                 module.input_mean.copy_(torch.as_tensor(stats.mean))
