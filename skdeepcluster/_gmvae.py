@@ -22,7 +22,11 @@ from ._utils import HasMethods, Interval, StrOptions, draw_seeds, to_numpy
 from .nn import GaussianMixtureVAE, losses, squared_distances
 
 BINARY_FRACTION = 0.25
-"""Share of values at 0 or 1 from which ``likelihood="auto"`` is Bernoulli."""
+"""Share of values at 0 or 1 from which data in [0, 1] are taken for pixels.
+
+Then ``likelihood="auto"`` is Bernoulli and ``init_params="auto"`` starts wide
+rows from AutoEncoderKMeans.
+"""
 
 
 class GMVAEClustering(BaseDeepClusterer):
@@ -35,8 +39,9 @@ class GMVAEClustering(BaseDeepClusterer):
     ``q(z | x, y)`` are trained on the evidence lower bound (ELBO), summed
     exactly over the clusters (Rui Shu's GMVAE, the default) or with
     Gumbel-softmax samples of ``y`` (jariasf/GMVAE, ``marginalize=False``).
-    By default the whole model first learns a partition: of an autoencoder's
-    embedding on wide rows, of a Gaussian mixture on narrow ones.
+    By default the whole model first learns a partition: a Gaussian
+    mixture's on narrow rows, an autoencoder's embedding's on pixels, k-means'
+    otherwise.
 
     Parameters
     ----------
@@ -90,14 +95,17 @@ class GMVAEClustering(BaseDeepClusterer):
         has no more features than ``latent_dim`` (and no ``image_shape``), the
         rule by which the autoencoder estimators drop their network: there
         k-means' round clusters cut elongated ones wrongly, and the ELBO keeps
-        the partition it starts from. On wider rows "auto" is
+        the partition it starts from. On wider rows of the data for which
+        ``likelihood="auto"`` is the Bernoulli (pixels, binary data) it is
         ``AutoEncoderKMeans(n_clusters, latent_dim=latent_dim)`` (with this
         model's ``image_shape``, ``conv_channels``, ``n_init``,
         ``n_iter_no_change``, ``device`` and ``distributed``), the start of
         VaDE [3]_: pixels are far from Gaussian clusters, and on MNIST the
         model keeps most of the better partition of the autoencoder's
-        embedding (see the benchmark page); it costs that autoencoder's
-        pretraining. "random" starts from the random initialisation, as the
+        embedding; it costs that autoencoder's pretraining. On other wider
+        rows it is "kmeans": on wine the model drifted from the autoencoder's
+        partition to a worse one, and kept k-means' (see the benchmark page).
+        "random" starts from the random initialisation, as the
         reference code does; its components start almost identical and are
         then split or merged at random, so results vary more from seed to seed.
     init_iterations : int, default=5000
@@ -321,23 +329,16 @@ class GMVAEClustering(BaseDeepClusterer):
         self.max_epochs = max_epochs
 
     def _check_params_vs_input(self, X: np.ndarray, n_samples: int) -> None:
-        """Also resolves ``_init_params`` ("auto" made concrete).
+        """Also checks the start and the likelihood against ``X``.
 
-        Rows no wider than ``latent_dim`` (and no ``image_shape``) are the
-        Gaussian mixture's ground, the rule by which the autoencoder estimators
-        drop their network; anything wider is compressed by the networks.
+        Their "auto" values are resolved by :meth:`_pretrain`, from the rows
+        of every process.
         """
         super()._check_params_vs_input(X, n_samples)
-        narrow = self._image_shape is None and X.shape[1] <= self.latent_dim
-        self._init_params = self.init_params
-        if isinstance(self.init_params, str) and self.init_params == "auto":
-            self._init_params = (
-                "gaussian-mixture" if narrow else self._default_start_clusterer()
-            )
         if (
-            not isinstance(self._init_params, str)
+            not isinstance(self.init_params, str)
             and self._collectives.active
-            and not isinstance(self._init_params, BaseDeepClusterer)
+            and not isinstance(self.init_params, BaseDeepClusterer)
         ):
             raise ValueError(
                 "init_params is a clusterer, and this fit spans a "
@@ -373,14 +374,28 @@ class GMVAEClustering(BaseDeepClusterer):
         )
 
     def _pretrain(self, X: np.ndarray, data: torch.Tensor, state: FitState) -> None:
-        """Fit the clusterer of ``init_params``, when it is one, to the rows.
+        """Resolve the likelihood and the start; fit the start's clusterer, if any.
 
-        A clone is fitted, with this model's ``n_clusters`` when it takes one,
-        seeded by the fit's ``init`` seed unless its own ``random_state`` is
-        set; its labels become ``state.initial_labels``
-        and its ``history_`` entries this fit's, their phases prefixed
-        "init-".
+        ``_likelihood`` and ``_init_params`` are the parameters with "auto"
+        made concrete from the rows of every process (hence here, where the
+        processes can exchange statistics). A clusterer start is fitted as a
+        clone, with this model's ``n_clusters`` when it takes one, seeded by
+        the fit's ``init`` seed unless its own ``random_state`` is set; its
+        labels become ``state.initial_labels`` and its ``history_`` entries
+        this fit's, their phases prefixed "init-".
         """
+        binary = self._binary_or_pixels(X)
+        self._likelihood = self.likelihood
+        if self.likelihood == "auto":
+            self._likelihood = "bernoulli" if binary else "gaussian"
+        self._init_params = self.init_params
+        if isinstance(self.init_params, str) and self.init_params == "auto":
+            if self._image_shape is None and X.shape[1] <= self.latent_dim:
+                self._init_params = "gaussian-mixture"
+            elif binary:
+                self._init_params = self._default_start_clusterer()
+            else:
+                self._init_params = "kmeans"
         if isinstance(self._init_params, str):
             return None
         clusterer = clone(self._init_params)
@@ -409,31 +424,36 @@ class GMVAEClustering(BaseDeepClusterer):
             state.history.append({**entry, "phase": f"init-{entry['phase']}"})
         return None
 
-    def _build_module(self, X: np.ndarray, pretrained: None) -> GaussianMixtureVAE:
-        """The GMVAE, its likelihood resolved from the rows of every process."""
+    def _binary_or_pixels(self, X: np.ndarray) -> bool:
+        """Whether all processes' rows are in [0, 1], with many values at 0 or 1.
+
+        At least ``BINARY_FRACTION`` of the values of the first
+        ``INIT_SAMPLE_ROWS`` rows of each process: binary data, or pixel
+        intensities on a blank background, where scaled measurements have a
+        few.
+        """
         stats = self._collectives.column_stats(column_stats(X), X.shape[0])
-        likelihood = self.likelihood
-        if likelihood == "auto":
-            likelihood = "gaussian"
-            if stats.min >= 0 and stats.max <= 1:
-                rows = X[:INIT_SAMPLE_ROWS]
-                at_bounds = np.count_nonzero((rows == 0) | (rows == 1))
-                at_bounds = self._collectives.sum_int(int(at_bounds))
-                if at_bounds >= BINARY_FRACTION * self._collectives.sum_int(rows.size):
-                    likelihood = "bernoulli"
+        if stats.min < 0 or stats.max > 1:
+            return False
+        rows = X[:INIT_SAMPLE_ROWS]
+        at_bounds = self._collectives.sum_int(int(np.isin(rows, (0, 1)).sum()))
+        return at_bounds >= BINARY_FRACTION * self._collectives.sum_int(rows.size)
+
+    def _build_module(self, X: np.ndarray, pretrained: None) -> GaussianMixtureVAE:
         module = GaussianMixtureVAE(
             X.shape[1],
             self.n_clusters,
             tuple(self.hidden_layer_sizes),
             self.latent_dim,
-            likelihood,
+            self._likelihood,
             image_shape=self._image_shape,
             conv_channels=self.conv_channels,
         )
-        if likelihood == "gaussian":
+        if self._likelihood == "gaussian":
             # One scale for all features: standardising each one would blow
             # near-constant features (an image's border pixels) up to the size
             # of the informative ones.
+            stats = self._collectives.column_stats(column_stats(X), X.shape[0])
             scale = np.sqrt(stats.var.mean())
             with torch.no_grad():
                 module.input_mean.copy_(torch.as_tensor(stats.mean))

@@ -18,7 +18,7 @@ FAST_GMVAE = {
     "learning_rate": 0.01,
     # 100 left the variances wide: 3 blobs of 45 rows were fitted at ARI 0.87.
     "init_iterations": 200,
-    # "auto" starts wide rows from an autoencoder of DEC's size: a small one.
+    # "auto" starts wide pixel rows from an autoencoder of DEC's size: a small one.
     "init_params": AutoEncoderKMeans(n_init=2, **FAST_AE),
 }
 # DMAE's shallow model: the mixture on the features, no autoencoder.

@@ -9,7 +9,7 @@ from sklearn.cluster import DBSCAN, KMeans
 from sklearn.datasets import load_digits, load_iris, make_blobs
 from sklearn.metrics import adjusted_rand_score
 from sklearn.mixture import GaussianMixture
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from skdeepcluster import AutoEncoderKMeans, GMVAEClustering
 from skdeepcluster import _gmvae as gmvae_estimator
@@ -138,18 +138,24 @@ def test_learned_weights_start_at_the_proportions_of_the_best_kmeans(
 
 
 @pytest.mark.parametrize(
-    "n_features, latent_dim, image_shape, expected",
+    "n_features, latent_dim, image_shape, pixels, expected",
     [
-        (1, 10, None, "gaussian-mixture"),
-        (4, 4, None, "gaussian-mixture"),
-        (5, 4, None, "autoencoder"),
-        (4, 10, (1, 2, 2), "autoencoder"),
+        (1, 10, None, False, "gaussian-mixture"),
+        (4, 4, None, False, "gaussian-mixture"),
+        (4, 4, None, True, "gaussian-mixture"),
+        (5, 4, None, False, "kmeans"),
+        (5, 4, None, True, "autoencoder"),
+        (4, 10, (1, 2, 2), True, "autoencoder"),
+        (4, 10, (1, 2, 2), False, "kmeans"),
     ],
 )
-def test_auto_init_is_a_gaussian_mixture_on_narrow_rows_and_an_autoencoder_on_wide(
-    n_features, latent_dim, image_shape, expected, monkeypatch
+def test_auto_init_by_the_width_of_the_rows_and_whether_they_are_pixels(
+    n_features, latent_dim, image_shape, pixels, expected, monkeypatch
 ):
     X, _ = make_blobs(n_samples=120, centers=3, n_features=n_features, random_state=0)
+    if pixels:  # in [0, 1], a third of the values at 0
+        X = MinMaxScaler().fit_transform(X)
+        X[np.random.RandomState(0).rand(*X.shape) < 0.3] = 0.0
     fitted = []
 
     class RecordingKMeans(KMeans):
