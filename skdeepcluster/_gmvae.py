@@ -355,7 +355,7 @@ class GMVAEClustering(BaseDeepClusterer):
             )
 
     def _default_start_clusterer(self) -> AutoEncoderKMeans:
-        """The clusterer whose partition "auto" starts wide rows from.
+        """The clusterer whose partition "auto" starts wide rows of pixels from.
 
         k-means on the embedding of the package's autoencoder, sized as this
         model's code: VaDE's start (Jiang et al., 2017), which pretrains an
