@@ -222,6 +222,26 @@ def test_a_clusterer_start_is_a_seeded_clone_given_the_model_n_clusters():
     assert adjusted_rand_score(y, models[0].labels_) == 1.0
 
 
+@pytest.mark.parametrize("own_seed", [None, 5])
+def test_a_clusterer_start_is_seeded_by_the_fit_unless_it_has_a_seed(own_seed):
+    X, _ = make_blobs(n_samples=60, centers=3, n_features=6, random_state=0)
+    seeds = []
+
+    class RecordingKMeans(KMeans):
+        def fit_predict(self, X, y=None, sample_weight=None):
+            seeds.append(self.random_state)
+            return super().fit_predict(X, y, sample_weight)
+
+    params = {**_no_epochs(SMALL), "init_iterations": 5, "max_epochs": 0}
+    start = RecordingKMeans(random_state=own_seed)
+    for seed in (0, 0, 1):
+        GMVAEClustering(3, init_params=start, random_state=seed, **params).fit(X)
+    if own_seed is None:  # drawn from the model's random_state
+        assert seeds[0] == seeds[1] != seeds[2] and None not in seeds
+    else:
+        assert seeds == [own_seed] * 3
+
+
 def test_a_clusterer_start_records_its_history_as_init_phases():
     X, _ = make_blobs(n_samples=90, centers=3, n_features=6, random_state=0)
     start = AutoEncoderKMeans(hidden_layer_sizes=(8,), latent_dim=2, pretrain_epochs=2)
