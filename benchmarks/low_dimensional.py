@@ -13,10 +13,12 @@ Examples::
 
     python benchmarks/low_dimensional.py --seeds 0 1 2
     python benchmarks/low_dimensional.py --estimators GMVAEClustering
+    python benchmarks/low_dimensional.py --memory cache_dir  # one pretraining
 
 One JSON line per (data, estimator, seed) is appended to
 ``<out>/low_dimensional.jsonl``: the ARI of both models and the deep fit's
-seconds.
+seconds (pretraining included unless ``memory`` is recorded: then only
+the first of the autoencoder estimators of a data set and seed pretrains).
 """
 
 from __future__ import annotations
@@ -61,13 +63,18 @@ def data_sets():
         yield name, StandardScaler().fit_transform(X), y
 
 
-def pairs(k: int, seed: int):
-    """``(deep, shallow name, shallow)`` estimators for ``k`` clusters."""
+def pairs(k: int, seed: int, memory: str | None = None):
+    """``(deep, shallow name, shallow)`` estimators for ``k`` clusters.
+
+    ``memory`` caches the autoencoder estimators' pretraining, which they
+    share for the same data and seed.
+    """
     kmeans = KMeans(k, n_init=10, random_state=seed)
-    yield AutoEncoderKMeans(k, random_state=seed), "KMeans", kmeans
-    yield DECClustering(k, random_state=seed), "KMeans", kmeans
+    cached = {"random_state": seed, "memory": memory}
+    yield AutoEncoderKMeans(k, **cached), "KMeans", kmeans
+    yield DECClustering(k, **cached), "KMeans", kmeans
     shallow_dmae = DMAEClustering(k, hidden_layer_sizes=(), random_state=seed)
-    yield DMAEClustering(k, random_state=seed), "shallow DMAE", shallow_dmae
+    yield DMAEClustering(k, **cached), "shallow DMAE", shallow_dmae
     mixture = GaussianMixture(k, n_init=5, random_state=seed)
     yield GMVAEClustering(k, random_state=seed), "GaussianMixture", mixture
 
@@ -78,6 +85,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--estimators", nargs="*", default=None, help="class names")
     parser.add_argument("--data", nargs="*", default=None, help="set names")
     parser.add_argument("--out", default=str(HERE / "results"))
+    parser.add_argument(
+        "--memory", default=None, help="cache directory of the pretraining"
+    )
     args = parser.parse_args(argv)
     for name, X, y in data_sets():
         if args.data is not None and name not in args.data:
@@ -85,7 +95,7 @@ def main(argv: list[str] | None = None) -> None:
         X = X.astype(np.float32)
         k = len(np.unique(y))
         for seed in args.seeds:
-            for deep, shallow_name, shallow in pairs(k, seed):
+            for deep, shallow_name, shallow in pairs(k, seed, args.memory):
                 if args.estimators and type(deep).__name__ not in args.estimators:
                     continue
                 start = time.perf_counter()
@@ -101,6 +111,7 @@ def main(argv: list[str] | None = None) -> None:
                         adjusted_rand_score(y, shallow.fit_predict(X)), 4
                     ),
                     "seconds": round(seconds, 1),
+                    "memory": args.memory,
                     "torch_threads": torch.get_num_threads(),
                     "machine": machine(),
                     "commit": git_commit(),

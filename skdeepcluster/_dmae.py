@@ -119,8 +119,10 @@ class DMAEClustering(BaseRefiningClusterer):
     pretraining : {"end-to-end", "layerwise"}, default="end-to-end"
         How the autoencoder is pretrained; see
         :class:`~skdeepcluster.DECClustering`.
-    pretrain_epochs : int, default=100
-        Passes over the data to pretrain the autoencoder.
+    pretrain_epochs : int or "auto", default="auto"
+        Passes over the data to pretrain the autoencoder; "auto" is 100, or
+        for the dense network enough for 4,000 mini-batch updates on smaller
+        data; see :class:`~skdeepcluster.AutoEncoderKMeans`.
     n_iter_no_change : int or None, default=10
         Each training phase stops once its mean loss has not improved (by a
         relative 1e-4) over this many consecutive checks. Each check covers
@@ -331,7 +333,7 @@ class DMAEClustering(BaseRefiningClusterer):
         rescale_embedding: bool = True,
         batch_size: int = 256,
         pretraining: str = "end-to-end",
-        pretrain_epochs: int = 100,
+        pretrain_epochs: int | str = "auto",
         n_iter_no_change: int | None = 10,
         corruption: float = 0.0,
         neighbor_weight: float = 0.1,

@@ -7,11 +7,11 @@ from sklearn.datasets import load_digits, make_blobs
 from sklearn.metrics import adjusted_rand_score
 from sklearn.preprocessing import MinMaxScaler
 
-from skdeepcluster import AutoEncoderKMeans
+from skdeepcluster import AutoEncoderKMeans, _autoencoder
 from skdeepcluster.metrics import cluster_accuracy
 from skdeepcluster.nn import ConvAutoencoder, MLPAutoencoder
 
-from fast_estimators import FAST_AE
+from fast_estimators import FAST_AE, FAST_CONV
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +61,27 @@ def test_n_iter_counts_the_epochs_of_the_last_phase_the_pretraining(blobs):
     # the last phase, which n_iter_ counts.
     assert len(layerwise.history_) == 3 * FAST_AE["pretrain_epochs"]
     assert layerwise.n_iter_ == FAST_AE["pretrain_epochs"]
+
+
+def test_auto_pretrain_epochs_give_small_data_a_number_of_updates(blobs, monkeypatch):
+    X, _ = blobs
+    # The rule at a scale a test can afford: at least 3 epochs, and enough of
+    # them for 60 updates.
+    monkeypatch.setattr(_autoencoder, "PRETRAIN_EPOCHS", 3)
+    monkeypatch.setattr(_autoencoder, "MIN_PRETRAIN_UPDATES", 60)
+    settings = {**FAST_AE, "pretrain_epochs": "auto", "n_iter_no_change": None}
+    batches = -(-len(X) // 64)
+    small = AutoEncoderKMeans(3, batch_size=64, random_state=0, **settings).fit(X)
+    assert small.n_iter_ == -(-60 // batches)
+    assert small.n_steps_ >= 60
+    large = AutoEncoderKMeans(3, batch_size=2, random_state=0, **settings).fit(X)
+    assert large.n_iter_ == 3
+    assert large.n_steps_ > 60
+    # Convolutional networks keep the epochs of large data.
+    conv = AutoEncoderKMeans(
+        3, batch_size=64, random_state=0, **settings, **FAST_CONV
+    ).fit(X)
+    assert conv.n_iter_ == 3
 
 
 def test_dense_network_by_default(blobs):

@@ -85,5 +85,7 @@ def test_grid_search_runs_on_the_dask_backend(digits, cluster):
 
 def _short(estimator=AutoEncoderKMeans):
     if estimator is GMVAEClustering:
-        return {"max_epochs": 3, "init_iterations": 20}
+        # "auto" would start the digits' pixels from an autoencoder of DEC's size.
+        start = AutoEncoderKMeans(hidden_layer_sizes=(32,), **_short())
+        return {"max_epochs": 3, "init_iterations": 20, "init_params": start}
     return {"pretrain_epochs": 3, "neighbor_weight": 0.0}
