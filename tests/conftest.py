@@ -1,9 +1,14 @@
 """Shared fixtures: small data for the test suite."""
 
+import numpy as np
 import pytest
 import torch
-from sklearn.datasets import make_blobs
+from sklearn.datasets import load_digits, make_blobs
 from sklearn.preprocessing import StandardScaler
+
+from skdeepcluster.metrics import cluster_accuracy
+
+DIGITS_SEEDS = range(5)
 
 
 @pytest.fixture
@@ -31,3 +36,27 @@ def _one_thread_for_quality_tests(request):
         yield
     finally:
         torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="session")
+def digits_mean_accuracy(tmp_path_factory):
+    """``mean_accuracy(cls)``: mean ACC of ``cls(10, random_state=seed)`` on the
+    digits over seeds 0-4, every other parameter at its default.
+
+    The issues' digits targets are such means. The pixels are float32 in [0, 1]
+    as in ``benchmarks/run.py``, so on one thread the outcome is the benchmark's
+    one-thread records. The autoencoder estimators share one pretraining per
+    seed through a ``memory`` cache that lives for the session.
+    """
+    X, y = load_digits(return_X_y=True)
+    X = (X / 16.0).astype(np.float32)
+    cache = str(tmp_path_factory.mktemp("digits_pretraining"))
+
+    def mean_accuracy(cls):
+        scores = [
+            cluster_accuracy(y, cls(10, random_state=seed, memory=cache).fit(X).labels_)
+            for seed in DIGITS_SEEDS
+        ]
+        return float(np.mean(scores))
+
+    return mean_accuracy
