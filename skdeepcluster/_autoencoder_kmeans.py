@@ -61,10 +61,11 @@ class AutoEncoderKMeans(BaseAutoencoderClusterer):
     pretrain_epochs : int or "auto", default="auto"
         Passes over the data to train the autoencoder; with "layerwise", the
         budget of each layer's stage and of the fine-tuning. "auto" is 100,
-        or for the dense network on data of fewer than 40 mini-batches as
-        many as make 4,000 mini-batch updates, as 100 epochs make for 10,000
-        rows: a fixed number of epochs gives small data few updates, and on
-        the digits the embedding still merged two digits after 100 (the
+        or for the dense network on 1,000 rows or more that make fewer than
+        40 mini-batches as many as make 4,000 mini-batch updates, as 100
+        epochs make for 10,000 rows: on the digits the embedding still merged
+        two digits after 100 epochs, while on a few hundred rows more updates
+        took the network away from the partition of the features (the
         benchmark page has the figures).
     n_iter_no_change : int or None, default=10
         Each training phase stops once its mean loss has not improved (by a

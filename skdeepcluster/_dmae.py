@@ -121,8 +121,8 @@ class DMAEClustering(BaseRefiningClusterer):
         :class:`~skdeepcluster.DECClustering`.
     pretrain_epochs : int or "auto", default="auto"
         Passes over the data to pretrain the autoencoder; "auto" is 100, or
-        for the dense network enough for 4,000 mini-batch updates on smaller
-        data; see :class:`~skdeepcluster.AutoEncoderKMeans`.
+        for the dense network on 1,000 to 10,000 rows enough for 4,000
+        mini-batch updates; see :class:`~skdeepcluster.AutoEncoderKMeans`.
     n_iter_no_change : int or None, default=10
         Each training phase stops once its mean loss has not improved (by a
         relative 1e-4) over this many consecutive checks. Each check covers

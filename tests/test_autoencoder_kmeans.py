@@ -63,10 +63,11 @@ def test_n_iter_counts_the_epochs_of_the_last_phase_the_pretraining(blobs):
 
 def test_auto_pretrain_epochs_give_small_data_a_number_of_updates(blobs, monkeypatch):
     X, _ = blobs
-    # The rule at a scale a test can afford: at least 3 epochs, and enough of
-    # them for 60 updates.
+    # The rule at a scale a test can afford: at least 3 epochs, and from 60
+    # rows enough of them for 60 updates.
     monkeypatch.setattr(_autoencoder, "PRETRAIN_EPOCHS", 3)
     monkeypatch.setattr(_autoencoder, "MIN_PRETRAIN_UPDATES", 60)
+    monkeypatch.setattr(_autoencoder, "MIN_ROWS_FOR_MORE_UPDATES", 60)
     settings = {**FAST_AE, "pretrain_epochs": "auto", "n_iter_no_change": None}
     batches = -(-len(X) // 64)
     small = AutoEncoderKMeans(3, batch_size=64, random_state=0, **settings).fit(X)
@@ -75,7 +76,9 @@ def test_auto_pretrain_epochs_give_small_data_a_number_of_updates(blobs, monkeyp
     large = AutoEncoderKMeans(3, batch_size=2, random_state=0, **settings).fit(X)
     assert large.n_iter_ == 3
     assert large.n_steps_ > 60
-    # Convolutional networks keep the epochs of large data.
+    # Fewer rows keep the epochs of large data, as convolutional networks do.
+    few = AutoEncoderKMeans(3, batch_size=64, random_state=0, **settings)
+    assert few.fit(X[:45]).n_iter_ == 3
     conv = AutoEncoderKMeans(
         3, batch_size=64, random_state=0, **settings, **FAST_CONV
     ).fit(X)
