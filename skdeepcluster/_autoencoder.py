@@ -80,17 +80,18 @@ DENSE_HIDDEN_LAYER_SIZES = (500, 500, 2000)
 """The dense encoder's hidden layers under ``hidden_layer_sizes="auto"``: DEC's."""
 N_NEGATIVES = 5
 PRETRAIN_EPOCHS = 100
-"""Epochs of ``pretrain_epochs="auto"`` but on small data of a dense network."""
+"""Epochs of ``pretrain_epochs="auto"``, except for a dense network on data of
+at least ``MIN_ROWS_FOR_MORE_UPDATES`` rows and fewer than 40 mini-batches."""
 MIN_PRETRAIN_UPDATES = 4_000
 """Mini-batch updates ``pretrain_epochs="auto"`` gives a dense network on
 smaller data, as many as 100 epochs give 10,000 rows at ``batch_size=256``:
 on the digits the embedding's quality followed the updates, not the passes
 (the original DEC counted its pretraining in iterations)."""
 MIN_ROWS_FOR_MORE_UPDATES = 1_000
-"""Rows below which ``pretrain_epochs="auto"`` stays at 100 epochs: on a few
-hundred rows (wine, breast cancer) the network trained for 4,000 updates
-moved away from the partition k-means finds on the features. The benchmark
-page has the figures of both."""
+"""Rows below which ``pretrain_epochs="auto"`` stays at 100 epochs: on wine's
+178 rows the network trained for 4,000 updates moved away from the partition
+k-means finds on the features, and breast cancer's 569 gained nothing from
+them (the benchmark page has the figures)."""
 PRETRAINING_PLATEAU_ROWS = 100_000
 """Rows behind each ``n_iter_no_change`` check of the pretraining, five of the
 loop's records: the neighbour term's loss scatters from one record to the
