@@ -121,6 +121,5 @@ def test_recovers_blobs_hidden_in_many_dimensions():
 
 @pytest.mark.slow
 def test_digits_mean_accuracy_with_default_settings(digits_mean_accuracy):
-    # The digits target of issue 28: a mean over seeds 0-4 (k-means on the
-    # pixels: 0.792 for every seed).
+    # The digits target of issue 28: a mean over seeds 0-4.
     assert digits_mean_accuracy(AutoEncoderKMeans) >= 0.85

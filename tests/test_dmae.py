@@ -353,6 +353,5 @@ def test_image_shape_gives_a_convolutional_dmae_even_without_hidden_layers():
 
 @pytest.mark.slow
 def test_digits_mean_accuracy_with_default_settings(digits_mean_accuracy):
-    # The digits target of issue 28: a mean over seeds 0-4 (k-means on the
-    # pixels: 0.792 for every seed).
+    # The digits target of issue 28: a mean over seeds 0-4.
     assert digits_mean_accuracy(DMAEClustering) >= 0.85
