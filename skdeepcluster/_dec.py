@@ -95,12 +95,8 @@ class DECClustering(BaseRefiningClusterer):
     pretrain_epochs : int or "auto", default="auto"
         Passes over the data to train the autoencoder; with "layerwise", the
         budget of each layer's stage and of the fine-tuning. "auto" is 100,
-        or for the dense network on 1,000 rows or more that make fewer than
-        40 mini-batches as many as make 4,000 mini-batch updates, as 100
-        epochs make for 10,000 rows: on the digits the embedding still merged
-        two digits after 100 epochs, while on a few hundred rows more updates
-        took the network away from the partition of the features (the
-        benchmark page has the figures).
+        or for the dense network on 1,000 to 10,000 rows enough for 4,000
+        mini-batch updates; see :class:`~skdeepcluster.AutoEncoderKMeans`.
     n_iter_no_change : int or None, default=10
         Each training phase stops once its mean loss has not improved (by a
         relative 1e-4) over this many consecutive checks. Each check covers
